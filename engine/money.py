@@ -1,0 +1,55 @@
+"""Money is Decimal, read exactly as written, rounded half-up to the cent (SPEC section 2)."""
+
+from __future__ import annotations
+
+import re
+from decimal import ROUND_HALF_UP, Decimal
+
+CENT = Decimal("0.01")
+ZERO = Decimal("0.00")
+_AMOUNT = re.compile(r"^[+-]?\d+(\.\d+)?$")
+_MAX = Decimal("1e12")
+
+
+class AmountError(ValueError):
+    pass
+
+
+def parse_amount(raw: object, *, allow_zero: bool = True) -> Decimal:
+    """Read `"1000.00"`, `1000.00` or `1000` exactly; at most two decimals, never negative.
+
+    The scenario loader hands YAML floats over as Decimal built from their text, so no binary
+    floating point is ever involved; a Python float given through the API is read by its repr.
+    """
+    if isinstance(raw, bool):
+        raise AmountError(f"expected an amount, got {raw!r}")
+    if isinstance(raw, float):
+        raw = repr(raw)
+    if isinstance(raw, int):
+        raw = str(raw)
+    if isinstance(raw, Decimal):
+        raw = format(raw, "f") if raw.is_finite() else str(raw)
+    if not isinstance(raw, str) or not _AMOUNT.match(raw.strip()):
+        raise AmountError(f"expected an amount such as \"1000.00\", got {raw!r}")
+    value = Decimal(raw.strip())
+    if value.as_tuple().exponent < -2:
+        raise AmountError(f"amount {raw} has more than two decimals")
+    if value < 0:
+        raise AmountError(f"amount {raw} is negative")
+    if value == 0 and not allow_zero:
+        raise AmountError(f"amount {raw} is zero")
+    if value >= _MAX:
+        raise AmountError(f"amount {raw} is too large")
+    return value.quantize(CENT)
+
+
+def round_cent(value: Decimal) -> Decimal:
+    return value.quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+def fmt(value: Decimal) -> str:
+    """Two decimals, never ``-0.00``."""
+    q = value.quantize(CENT, rounding=ROUND_HALF_UP)
+    if q == 0:
+        q = ZERO
+    return f"{q:.2f}"
