@@ -1,0 +1,113 @@
+"""The one adapter around durable_rules. Nothing else in the engine knows how it is called.
+
+Facts measured about durable_rules 2.0.28 (shared/notes/durable-rules.md) shape this module:
+- a Host of our own whose ``_run`` does nothing starts no timer thread and runs every action
+  synchronously inside ``post``;
+- rulesets are JSON definitions, registered once per Host (a name can never be redefined), and
+  ``register_rulesets`` mutates what it is given, so it gets a fresh copy;
+- conditions test only the posted event's own fields (joins across events crash the C core);
+- every replay uses a fresh ``sid`` and deletes it afterwards (at most 1,024 live sids);
+- the C core has no locks: one Host per thread.
+
+Each rule of a rules file's catalogue becomes one durable_rules rule whose priority is its rank in
+the file, so the first matching rule fires; a catch-all rule of lowest priority consumes anything
+else, so that no event lingers in rule memory.
+"""
+
+from __future__ import annotations
+
+import copy
+import itertools
+import json
+import threading
+from typing import Any, Mapping
+
+import durable.engine
+
+CATCH_ALL = "engine.no_rule"
+
+
+class RuleCoreError(RuntimeError):
+    pass
+
+
+class _SyncHost(durable.engine.Host):
+    """A Host without background threads; actions record which rule fired."""
+
+    def __init__(self) -> None:
+        self.fired: list[str] = []
+        super().__init__()
+
+    def _run(self) -> None:  # no timer threads: time is simulated by the replay
+        pass
+
+    def get_action(self, action_name: str):
+        fired = self.fired
+
+        # One parameter only: durable_rules passes a completion callback to two-argument actions.
+        def action(c):
+            fired.append(action_name)
+
+        return action
+
+
+def ruleset_definition(catalogue: Mapping[str, Mapping[str, Any]]) -> dict:
+    """The durable_rules JSON definition of a catalogue: one rule per entry with a `when`."""
+    rules: dict[str, Any] = {}
+    for rank, (rule_id, rule) in enumerate(catalogue.items(), start=1):
+        when = rule.get("when")
+        if not when:
+            continue
+        tests = [{field: value} for field, value in when.items()]
+        rules[rule_id] = {"pri": rank, "all": [{"m": {"$and": tests}}], "run": rule_id}
+    rules[CATCH_ALL] = {"pri": 1_000_000, "all": [{"m": {"$ex": {"t": 1}}}], "run": CATCH_ALL}
+    return rules
+
+
+class _ThreadCore(threading.local):
+    def __init__(self) -> None:
+        self.host: _SyncHost | None = None
+        self.names: dict[str, str] = {}
+
+
+_local = _ThreadCore()
+_sids = itertools.count(1)
+_names = itertools.count(1)
+
+
+class Decider:
+    """Posts decision events for one replay to this thread's Host and says which rule fired."""
+
+    def __init__(self, catalogue: Mapping[str, Mapping[str, Any]]):
+        if _local.host is None:
+            _local.host = _SyncHost()
+        self._host = _local.host
+        definition = ruleset_definition(catalogue)
+        key = json.dumps(definition, sort_keys=True, default=str)
+        name = _local.names.get(key)
+        if name is None:
+            name = f"convention{next(_names)}"
+            self._host.register_rulesets({name: copy.deepcopy(definition)})
+            _local.names[key] = name
+        self._ruleset = name
+        self._sid = f"r{next(_sids)}"
+        self._seq = 0
+
+    def decide(self, message: dict) -> str:
+        """Post one event; return the id of the rule that fired (CATCH_ALL when none)."""
+        self._seq += 1
+        message = dict(message, sid=self._sid, seq=self._seq)
+        fired = self._host.fired
+        fired.clear()
+        state = self._host.post(self._ruleset, message)
+        if isinstance(state, dict) and "exception" in state:
+            raise RuleCoreError(f"rule action failed: {state['exception']}")
+        if len(fired) != 1:
+            raise RuleCoreError(f"expected one rule to fire for {message}, got {fired}")
+        return fired[0]
+
+    def close(self) -> None:
+        try:
+            self._host.delete_state(self._ruleset, self._sid)
+        except Exception:  # a sid that never received an event has no state to delete
+            pass

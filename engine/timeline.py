@@ -1,0 +1,160 @@
+"""The timeline a replay returns (SPEC section 6): frozen values and their JSON form."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from decimal import Decimal
+from typing import Any, Mapping
+
+import attrs
+
+from .money import fmt
+
+FORMAT = "convention-timeline/1"
+
+
+def _iso(d: dt.date | None) -> str | None:
+    return None if d is None else d.isoformat()
+
+
+def _plain(value: Any) -> Any:
+    """JSON-ready form of a detail value: dates as ISO strings, amounts with two decimals."""
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return fmt(value)
+    if isinstance(value, Mapping):
+        return {str(k): _plain(v) for k, v in sorted(value.items(), key=lambda kv: str(kv[0]))}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    return value
+
+
+@attrs.frozen
+class Period:
+    start: dt.date
+    end: dt.date | None  # inclusive; None: terminated, open-ended
+    state: str  # initial_term | renewed | terminated
+    standing: str  # current | in_default
+    notice: bool
+
+    def covers(self, day: dt.date) -> bool:
+        return self.start <= day and (self.end is None or day <= self.end)
+
+    def to_dict(self) -> dict:
+        return {"from": _iso(self.start), "to": _iso(self.end), "state": self.state,
+                "standing": self.standing, "notice": self.notice}
+
+
+@attrs.frozen
+class Termination:
+    by: str  # member | cdg | expiry
+    notified: dt.date | None
+    last_day: dt.date
+    immediate: bool
+    rule: str
+
+    def to_dict(self) -> dict:
+        return {"by": self.by, "notified": _iso(self.notified), "last_day": _iso(self.last_day),
+                "immediate": self.immediate, "rule": self.rule}
+
+
+@attrs.frozen
+class Contribution:
+    year: int
+    band: int
+    column: str
+    annual: Decimal
+    covered_days: int
+    year_days: int
+    due: Decimal
+    paid: Decimal
+    called_on: dt.date
+
+    @property
+    def balance(self) -> Decimal:
+        return self.due - self.paid
+
+    def to_dict(self) -> dict:
+        return {"year": self.year, "band": self.band, "column": self.column,
+                "annual": fmt(self.annual), "covered_days": self.covered_days,
+                "year_days": self.year_days, "due": fmt(self.due), "paid": fmt(self.paid),
+                "balance": fmt(self.balance), "called_on": _iso(self.called_on)}
+
+
+@attrs.frozen
+class Entry:
+    date: dt.date
+    kind: str
+    rule: str
+    article: str
+    detail: Mapping = attrs.field(factory=dict)
+
+    def to_dict(self) -> dict:
+        return {"date": _iso(self.date), "kind": self.kind, "rule": self.rule,
+                "article": self.article, "detail": _plain(self.detail)}
+
+
+@attrs.frozen
+class Diagnostic:
+    date: dt.date
+    level: str  # warning | info
+    code: str
+    message: str
+
+    def to_dict(self) -> dict:
+        return {"date": _iso(self.date), "level": self.level, "code": self.code,
+                "message": self.message}
+
+
+@attrs.frozen
+class Timeline:
+    """What a replay returns. Query it; serialise it with :meth:`to_json`."""
+
+    convention: str
+    name: str
+    start: dt.date
+    horizon: dt.date
+    periods: tuple[Period, ...]
+    termination: Termination | None
+    unallocated: Decimal
+    contributions: tuple[Contribution, ...]
+    entries: tuple[Entry, ...]
+    diagnostics: tuple[Diagnostic, ...]
+
+    def period_on(self, day: dt.date) -> Period | None:
+        """The period that holds ``day`` (None before the start or after the horizon)."""
+        for p in self.periods:
+            if p.covers(day):
+                return p
+        return None
+
+    def state_on(self, day: dt.date) -> str | None:
+        p = self.period_on(day)
+        return None if p is None else p.state
+
+    def contribution(self, year: int) -> Contribution | None:
+        for c in self.contributions:
+            if c.year == year:
+                return c
+        return None
+
+    def to_dict(self) -> dict:
+        return {
+            "format": FORMAT,
+            "convention": self.convention,
+            "name": self.name,
+            "start": _iso(self.start),
+            "horizon": _iso(self.horizon),
+            "periods": [p.to_dict() for p in self.periods],
+            "termination": None if self.termination is None else self.termination.to_dict(),
+            "unallocated": fmt(self.unallocated),
+            "contributions": [c.to_dict() for c in self.contributions],
+            "entries": [e.to_dict() for e in self.entries],
+            "diagnostics": [d.to_dict() for d in self.diagnostics],
+        }
+
+    def to_json(self) -> str:
+        """Deterministic to the byte: keys in SPEC order, UTF-8, indent 2, final newline."""
+        return json.dumps(self.to_dict(), ensure_ascii=False, indent=2) + "\n"
