@@ -15,13 +15,21 @@ import attrs
 
 
 def freeze(m: Any) -> Any:
-    """A nested mapping made read-only all the way down (lists become tuples)."""
+    """A nested mapping made read-only all the way down (lists become tuples).
+
+    ``None`` at the top stands for an empty mapping; a nested ``None`` is a value (``null`` in a
+    rules file or an ``expect:`` block) and stays ``None``.
+    """
     if m is None:
         return MappingProxyType({})
+    return _freeze(m)
+
+
+def _freeze(m: Any) -> Any:
     if isinstance(m, Mapping):
-        return MappingProxyType({k: freeze(v) for k, v in m.items()})
+        return MappingProxyType({k: _freeze(v) for k, v in m.items()})
     if isinstance(m, (list, tuple)):
-        return tuple(freeze(v) for v in m)
+        return tuple(_freeze(v) for v in m)
     return m
 
 

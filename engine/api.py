@@ -1,0 +1,54 @@
+"""The embedding API: load a scenario, replay it, query the timeline, or keep a live session.
+
+Every call is independent: a replay builds its own state and its own rules-engine session, so
+independent conventions replay in the same process, in threads, without sharing anything.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from typing import Any, Mapping
+
+import attrs
+
+from .events import Event, Scenario
+from .loader import load_scenario as _load
+from .replay import replay as _replay
+from .timeline import Timeline
+
+__all__ = ["load_scenario", "replay", "Session"]
+
+
+def load_scenario(source: str | os.PathLike | Mapping[str, Any], *, filename: str | None = None) -> Scenario:
+    """A scenario from a file path, YAML/JSON text, or a mapping; raises :class:`ScenarioError`."""
+    return _load(source, filename=filename)
+
+
+def replay(scenario: Scenario, until: dt.date | None = None) -> Timeline:
+    """Replay ``scenario`` up to ``until`` (default: its horizon) and return its :class:`Timeline`."""
+    return _replay(scenario, until)
+
+
+class Session:
+    """A live convention: apply events one at a time, ask for the timeline at any moment.
+
+    Each :meth:`apply` adds a fact; :meth:`timeline` replays everything known so far (a replay
+    is a pure function of the facts, so the answer never depends on the order facts were applied
+    in within a day beyond their file order, as for a scenario file).
+    """
+
+    def __init__(self, scenario: Scenario):
+        self._scenario = scenario
+
+    @property
+    def scenario(self) -> Scenario:
+        return self._scenario
+
+    def apply(self, event: Event) -> None:
+        seq = len(self._scenario.events)
+        event = attrs.evolve(event, seq=seq)
+        self._scenario = attrs.evolve(self._scenario, events=self._scenario.events + (event,))
+
+    def timeline(self, until: dt.date | None = None) -> Timeline:
+        return _replay(self._scenario, until)

@@ -1,0 +1,118 @@
+"""The command line: outputs, exit statuses, errors on one line."""
+
+import json
+import os
+import pathlib
+import subprocess
+import sys
+
+import pytest
+
+from engine import cli
+
+ROOT = pathlib.Path(__file__).parent.parent
+PDC = str(ROOT / "scenarios" / "pas-de-calais.yaml")
+
+
+def run(*args, cwd=None, env=None):
+    return subprocess.run([sys.executable, "-m", "engine.cli", *args], capture_output=True,
+                          text=True, cwd=cwd, env=env)
+
+
+def test_run_json_is_the_spec_shape(capsys):
+    assert cli.main(["run", PDC, "--format", "json"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert list(doc) == ["format", "convention", "name", "start", "horizon", "periods",
+                         "termination", "unallocated", "contributions", "entries", "diagnostics"]
+    assert doc["format"] == "convention-timeline/1"
+    assert doc["contributions"][0]["due"] == "1000.00"
+    for e in doc["entries"]:
+        assert e["rule"] and e["article"]
+
+
+def test_json_is_byte_identical_across_hash_seeds(tmp_path):
+    outs = set()
+    for seed in ("0", "1", "12345"):
+        env = dict(os.environ, PYTHONHASHSEED=seed)
+        r = run("run", PDC, "--format", "json", env=env, cwd=str(tmp_path))
+        assert r.returncode == 0, r.stderr
+        outs.add(r.stdout)
+    assert len(outs) == 1
+    out = outs.pop()
+    assert out.endswith("}\n") and "-0.00" not in out
+
+
+def test_table_and_csv(capsys):
+    assert cli.main(["run", PDC]) == 0
+    table = capsys.readouterr().out
+    assert "Periods" in table and "Contributions" in table and "Article 5" in table
+    assert cli.main(["run", PDC, "--format", "csv"]) == 0
+    csv_out = capsys.readouterr().out
+    assert csv_out.splitlines()[0] == "date,kind,rule,article,detail"
+    assert "contribution_called" in csv_out
+
+
+def test_until_replaces_the_horizon(capsys):
+    assert cli.main(["run", PDC, "--format", "json", "--until", "2027-06-30"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert doc["horizon"] == "2027-06-30"
+    assert doc["periods"][-1]["to"] == "2027-06-30"
+    assert [c["year"] for c in doc["contributions"]] == [2026, 2027]
+
+
+def test_until_before_start_is_invalid(capsys):
+    assert cli.main(["run", PDC, "--until", "2020-01-01"]) == 2
+    out = capsys.readouterr()
+    assert out.out == "" and "before the start" in out.err and len(out.err.splitlines()) == 1
+
+
+@pytest.mark.parametrize("text,line", [
+    ("scenario: 1\nconvention: cdg62-demat\nname: x\nstart: 2026-02-30\nmember: {agents: 1}\nevents: []\n", 4),
+    ("scenario: 1\nconvention: cdg62-demat\nname: x\nstart: 2026-01-01\nmember: {agents: 1}\nevents:\n  - {date: 2026-02-01, type: payment, amount: \"-5\"}\n", 7),
+    ("scenario: 1\nconvention: nope\nname: x\nstart: 2026-01-01\nmember: {agents: 1}\nevents: []\n", 2),
+])
+def test_invalid_file_one_line_exit_2_nothing_on_stdout(tmp_path, text, line):
+    f = tmp_path / "bad.yaml"
+    f.write_text(text)
+    r = run("run", str(f))
+    assert r.returncode == 2
+    assert r.stdout == ""
+    assert r.stderr.startswith(f"{f}:{line}: ")
+    assert len(r.stderr.splitlines()) == 1 and "Traceback" not in r.stderr
+
+
+def test_missing_file_is_clean(tmp_path):
+    r = run("run", str(tmp_path / "nope.yaml"))
+    assert r.returncode == 2 and r.stdout == "" and "Traceback" not in r.stderr
+
+
+def test_usage_error_exit_2():
+    r = run("run")
+    assert r.returncode == 2 and r.stdout == ""
+
+
+def test_check_counts_and_fails(tmp_path, capsys):
+    assert cli.main(["check", str(ROOT / "scenarios")]) == 0
+    assert capsys.readouterr().out.splitlines()[-1].endswith("passed, 0 failed")
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(open(PDC).read().replace('due: "1000.00"', 'due: "999.00"', 1))
+    assert cli.main(["check", str(bad)]) == 1
+    out = capsys.readouterr().out
+    assert "expected 999.00, got 1000.00" in out and out.splitlines()[-1] == "0 passed, 1 failed"
+
+
+def test_rules_catalogue_lists_articles(capsys):
+    assert cli.main(["rules", "cdg62-demat"]) == 0
+    out = capsys.readouterr().out
+    assert "art5.immediate_on_default" in out and "Article 5" in out
+    assert "délai de 2 mois" in out
+
+
+def test_state_on_a_date(capsys):
+    assert cli.main(["state", PDC, "--on", "2029-06-01"]) == 0
+    assert "renewed" in capsys.readouterr().out
+
+
+def test_works_from_another_folder(tmp_path):
+    r = run("run", PDC, "--format", "json", cwd=str(tmp_path))
+    assert r.returncode == 0, r.stderr
