@@ -13,6 +13,7 @@ from typing import Any, Mapping
 import attrs
 
 from .events import Event, Scenario
+from .loader import load_event as _load_event
 from .loader import load_scenario as _load
 from .replay import replay as _replay
 from .timeline import Timeline
@@ -45,10 +46,17 @@ class Session:
     def scenario(self) -> Scenario:
         return self._scenario
 
-    def apply(self, event: Event) -> None:
+    def apply(self, event: Event | Mapping[str, Any]) -> Event:
+        """Add one fact: an :class:`~engine.events.Event`, or a mapping written as in a scenario
+        file (``{"date": "2027-01-20", "type": "payment", "amount": "1000.00"}``). An invalid
+        mapping raises :class:`ScenarioError` and leaves the session unchanged."""
         seq = len(self._scenario.events)
-        event = attrs.evolve(event, seq=seq)
+        if isinstance(event, Mapping):
+            event = _load_event(event, seq=seq, filename="<session>")
+        else:
+            event = attrs.evolve(event, seq=seq)
         self._scenario = attrs.evolve(self._scenario, events=self._scenario.events + (event,))
+        return event
 
     def timeline(self, until: dt.date | None = None) -> Timeline:
         return _replay(self._scenario, until)

@@ -11,6 +11,7 @@ import argparse
 import datetime as dt
 import os
 import sys
+import tempfile
 from typing import Sequence
 
 from . import expect as expect_mod
@@ -56,7 +57,66 @@ def _parser() -> argparse.ArgumentParser:
     state.add_argument("file")
     state.add_argument("--on", type=_date_arg, required=True)
     state.add_argument("--lang", choices=("en", "fr"), default="en")
+
+    dl = sub.add_parser("deadlines", help="coming renewal, notice deadlines and next call on a date")
+    dl.add_argument("file")
+    dl.add_argument("--as-of", dest="as_of", type=_date_arg, required=True)
+    dl.add_argument("--ics", metavar="OUT", help="also write the deadlines as an iCalendar file")
+    dl.add_argument("--lang", choices=("en", "fr"), default="en")
+
+    wi = sub.add_parser("whatif", help="the outcome of a notice given on a date, beside the baseline")
+    wi.add_argument("file")
+    wi.add_argument("--notice", choices=("member", "cdg"), required=True)
+    wi.add_argument("--on", type=_date_arg, required=True)
+    wi.add_argument("--lang", choices=("en", "fr"), default="en")
+
+    batch = sub.add_parser(
+        "batch", help="one summary row per scenario file",
+        description="One summary row per scenario (files, or folders of *.yaml). Exit status 0 when "
+                    "every row is ok, 2 when any file was invalid (its row holds the error).")
+    batch.add_argument("paths", nargs="+")
+    batch.add_argument("--jobs", type=_jobs_arg, default=1,
+                       help="processes to use (default 1: in this process)")
+    batch.add_argument("--as-of", dest="as_of", type=_date_arg,
+                       help="date of the state and balance columns (default: each scenario's horizon)")
+    batch.add_argument("--format", choices=("csv", "json"), default="csv")
+
+    rep = sub.add_parser("report", help="a self-contained HTML report with an SVG timeline")
+    rep.add_argument("file")
+    rep.add_argument("--html", metavar="OUT", required=True)
+    rep.add_argument("--until", type=_date_arg, help="replay up to this day (replaces the horizon)")
+    rep.add_argument("--lang", choices=("en", "fr"), default="en")
     return p
+
+
+def _jobs_arg(text: str) -> int:
+    try:
+        n = int(text)
+    except ValueError:
+        n = 0
+    if n < 1:
+        raise argparse.ArgumentTypeError(f"invalid job count {text!r} (expected a whole number >= 1)")
+    return n
+
+
+def write_atomically(path: str, data: bytes) -> None:
+    """Write ``data`` to ``path`` through a temporary file in the same folder and os.replace,
+    so that ``path`` is either its old self or complete."""
+    folder = os.path.dirname(os.path.abspath(path))
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=".convention-", suffix=".tmp", dir=folder)
+    except OSError as e:
+        raise UsageError(f"cannot write {path}: {e.strerror or e}") from None
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+        os.replace(tmp, path)
+    except OSError as e:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise UsageError(f"cannot write {path}: {e.strerror or e}") from None
 
 
 def cmd_run(args) -> str:
@@ -119,13 +179,70 @@ def cmd_state(args) -> str:
     t = replay(s)
     if args.on > t.horizon:
         t = replay(s, until=args.on)
-    return render.state(t, args.on, lang=args.lang)
+    # State and termination with hindsight (the legal situation); money as known on that day.
+    known = replay(s, until=args.on)
+    return render.state(t, args.on, lang=args.lang, money=known)
+
+
+def _timeline_covering(s, day: dt.date):
+    """The scenario's timeline, replayed beyond its horizon when ``day`` is after it."""
+    t = replay(s)
+    if day > t.horizon:
+        t = replay(s, until=day)
+    return t
+
+
+def cmd_deadlines(args) -> str:
+    from .deadlines import to_ics
+
+    s = load_scenario(args.file)
+    if args.as_of < s.start:
+        raise ScenarioError(args.file, 0, f"--as-of {args.as_of} is before the start {s.start}")
+    d = _timeline_covering(s, args.as_of).deadlines(args.as_of)
+    text = render.deadlines(d, lang=args.lang)
+    if args.ics:
+        write_atomically(args.ics, to_ics(d, lang=args.lang))
+    return text
+
+
+def cmd_whatif(args) -> str:
+    from .whatif import whatif
+
+    s = load_scenario(args.file)
+    if args.on < s.start:
+        raise ScenarioError(args.file, 0, f"--on {args.on} is before the start {s.start}")
+    return render.whatif(whatif(s, args.notice, args.on), lang=args.lang)
+
+
+def cmd_batch(args) -> tuple[str, int]:
+    from . import batch
+
+    rows = batch.run(args.paths, as_of=args.as_of, jobs=args.jobs)
+    text = batch.to_json(rows) if args.format == "json" else batch.to_csv(rows)
+    return text, 2 if any(r["status"] != "ok" for r in rows) else 0
+
+
+def cmd_report(args) -> str:
+    from .report import report
+
+    s = load_scenario(args.file)
+    if args.until is not None and args.until < s.start:
+        raise ScenarioError(args.file, 0, f"--until {args.until} is before the start {s.start}")
+    t = replay(s, until=args.until)
+    html = report(t, today=dt.date.today(), lang=args.lang)
+    write_atomically(args.html, html.encode("utf-8"))
+    return ""
+
+
+COMMANDS = {"run": cmd_run, "check": cmd_check, "rules": cmd_rules, "state": cmd_state,
+            "deadlines": cmd_deadlines, "whatif": cmd_whatif, "batch": cmd_batch,
+            "report": cmd_report}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
-        result = {"run": cmd_run, "check": cmd_check, "rules": cmd_rules, "state": cmd_state}[args.command](args)
+        result = COMMANDS[args.command](args)
     except ScenarioError as e:
         sys.stderr.write(f"{e}\n")
         return 2

@@ -33,7 +33,7 @@ from .events import (
     Signed,
 )
 
-__all__ = ["load_scenario", "ScenarioError", "MAX_BYTES", "MAX_DEPTH"]
+__all__ = ["load_scenario", "load_event", "ScenarioError", "MAX_BYTES", "MAX_DEPTH"]
 
 MAX_BYTES = 5 * 1024 * 1024
 MAX_DEPTH = 50
@@ -748,3 +748,13 @@ def load_scenario(source: Any, *, filename: str | None = None) -> Scenario:
         raise ScenarioError(shown, 0, "the scenario is nested too deeply") from None
     except Exception as e:  # the promise is one line, never a traceback
         raise ScenarioError(shown, 0, f"cannot read the scenario: {type(e).__name__}: {e}") from None
+
+
+def load_event(source: Mapping[str, Any], *, seq: int = 0, filename: str = "<event>") -> Event:
+    """One event written as in a scenario's ``events:`` list (``{date, type, ...}``), checked."""
+    try:
+        return _event(_wrap(source), seq)
+    except _Fail as e:
+        raise ScenarioError(filename, e.line, e.message) from None
+    except Exception as e:
+        raise ScenarioError(filename, 0, f"cannot read the event: {type(e).__name__}: {e}") from None

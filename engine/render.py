@@ -27,6 +27,33 @@ LABELS = {
         "unallocated": "Unallocated", "yes": "yes", "no": "", "open": "…",
         "by": "by", "notified": "notified", "last_day": "last day", "immediate": "immediate",
         "on": "on",
+        # state, deadlines, whatif
+        "not_in_force": "not in force (before the start {start})",
+        "no_termination": "none (no notice given)",
+        "terminated_since": "terminated since {since} (by {by}, notified {notified}, last day {last})",
+        "notice_running": "notice given by {by}, notified {notified}; last day {last} ({left} days left)",
+        "notice_later": "by {by}, notified {notified} (after this date), last day {last}",
+        "expires": "expires after its last day {last}",
+        "deadlines_title": "{name} — deadlines on {on}",
+        "dl_renewal": "Current term ends {end}: tacit renewal on {renewal} unless notice is given in time.",
+        "dl_indefinite": "No coming renewal: the initial term is over and the convention runs for an "
+                         "indefinite duration; a notice ends it after its period.",
+        "dl_expiry": "No coming renewal: the convention expires after its last day {end}.",
+        "dl_scheduled": "A termination is scheduled: by {by}, notified {notified}, last day {last}. "
+                        "No renewal or notice deadline to watch.",
+        "dl_terminated": "The convention is terminated: by {by}, last day {last}.",
+        "party": "party", "period": "notice period", "notice_by": "last day to give notice",
+        "if_now": "last day if notified {on}", "passed": "passed", "no_effect": "no effect",
+        "next_call": "Next contribution call: {call}, due by {due}.",
+        "no_call": "No further contribution call while in force.",
+        "whatif_title": "{name} — what if: notice by the {party} on {on}",
+        "baseline": "baseline", "whatif": "what if", "outcome": "notice",
+        "outcomes": {"accepted": "accepted", "superseded": "superseded (an earlier end rules)",
+                     "refused": "refused (within the initial term)", "void": "no effect",
+                     "no_effect": "no effect (already terminated)"},
+        "last_day_cap": "last day", "by_cap": "ended by",
+        "due_y": "{year} due", "paid_y": "{year} paid", "balance_y": "{year} balance",
+        "not_called": "not called",
     },
     "fr": {
         "periods": "Périodes", "contributions": "Contributions", "entries": "Événements",
@@ -39,6 +66,35 @@ LABELS = {
         "unallocated": "Non affecté", "yes": "oui", "no": "", "open": "…",
         "by": "par", "notified": "notifiée le", "last_day": "dernier jour", "immediate": "immédiate",
         "on": "le",
+        "not_in_force": "pas en vigueur (avant le début, le {start})",
+        "no_termination": "aucune (pas de dénonciation)",
+        "terminated_since": "terminée depuis le {since} (par {by}, notifiée le {notified}, dernier jour {last})",
+        "notice_running": "dénonciation par {by}, notifiée le {notified} ; dernier jour {last} "
+                          "(encore {left} jours)",
+        "notice_later": "par {by}, notifiée le {notified} (après cette date), dernier jour {last}",
+        "expires": "échéance après son dernier jour, le {last}",
+        "deadlines_title": "{name} — échéances au {on}",
+        "dl_renewal": "La période en cours finit le {end} : reconduction tacite le {renewal} sauf "
+                      "dénonciation à temps.",
+        "dl_indefinite": "Pas de reconduction à venir : la durée initiale est passée et la convention "
+                         "court pour une durée indéterminée ; une dénonciation y met fin après le préavis.",
+        "dl_expiry": "Pas de reconduction à venir : la convention prend fin après son dernier jour, "
+                     "le {end}.",
+        "dl_scheduled": "Une fin est programmée : par {by}, notifiée le {notified}, dernier jour {last}. "
+                        "Aucune reconduction ni date limite de préavis à surveiller.",
+        "dl_terminated": "La convention est terminée : par {by}, dernier jour {last}.",
+        "party": "partie", "period": "préavis", "notice_by": "dénoncer au plus tard le",
+        "if_now": "dernier jour si notifiée le {on}", "passed": "dépassé", "no_effect": "sans effet",
+        "next_call": "Prochain appel de contribution : {call}, à payer au plus tard le {due}.",
+        "no_call": "Plus d'appel de contribution tant qu'elle est en vigueur.",
+        "whatif_title": "{name} — hypothèse : dénonciation par {party} le {on}",
+        "baseline": "référence", "whatif": "hypothèse", "outcome": "dénonciation",
+        "outcomes": {"accepted": "acceptée", "superseded": "sans effet (une fin plus proche prévaut)",
+                     "refused": "refusée (durée initiale)", "void": "sans effet",
+                     "no_effect": "sans effet (déjà terminée)"},
+        "last_day_cap": "dernier jour", "by_cap": "fin par",
+        "due_y": "{year} dû", "paid_y": "{year} payé", "balance_y": "{year} solde",
+        "not_called": "non appelée",
     },
 }
 
@@ -47,6 +103,7 @@ VALUES_FR = {
     "current": "à jour", "in_default": "défaut de paiement", "member": "collectivité",
     "cdg": "CdG62", "expiry": "échéance", "small": "moins de 350 agents",
     "large": "plus de 350 agents", "warning": "attention", "info": "info",
+    "not_started": "pas commencée",
 }
 
 
@@ -136,21 +193,102 @@ def entries_csv(t: Timeline) -> str:
     return buf.getvalue()
 
 
-def state(t: Timeline, on: dt.date, lang: str = "en") -> str:
+def termination_line(t: Timeline, on: dt.date, lang: str = "en") -> str:
+    """The termination or notice state on ``on``, with hindsight (as the periods show it)."""
+    L = LABELS[lang]
+    r = t.termination
+    if r is None:
+        return L["no_termination"]
+    by = word(r.by, lang)
+    notified = day(r.notified, lang) or "-"
+    last = day(r.last_day, lang)
+    if on > r.last_day:
+        return L["terminated_since"].format(since=day(r.last_day + dt.timedelta(days=1), lang), by=by,
+                                            notified=notified, last=last)
+    if r.notified is None:  # the expiry, still ahead
+        return L["expires"].format(last=last)
+    if r.notified <= on:
+        return L["notice_running"].format(by=by, notified=notified, last=last,
+                                          left=(r.last_day - on).days) + \
+            (f", {L['immediate']}" if r.immediate else "")
+    return L["notice_later"].format(by=by, notified=notified, last=last)
+
+
+def state(t: Timeline, on: dt.date, lang: str = "en", money: Timeline | None = None) -> str:
+    """The state on ``on``; the year's figures from ``money`` (e.g. a replay up to ``on``, for
+    the amounts as known that day) when given, else from ``t``."""
     L = LABELS[lang]
     p = t.period_on(on)
     if p is None:
-        return f"{day(on, lang)}: not in force (before the start {day(t.start, lang)})\n"
+        return f"{day(on, lang)}: {L['not_in_force'].format(start=day(t.start, lang))}\n"
     lines = [f"{L['on']} {day(on, lang)}: {word(p.state, lang)}, {word(p.standing, lang)}"
              + (f", {L['notice']}" if p.notice else "")]
-    c = t.contribution(on.year)
+    c = (money or t).contribution(on.year)
     if c is not None:
         lines.append(f"{on.year}: {L['due']} {amount(c.due, lang)}, {L['paid']} {amount(c.paid, lang)}, "
                      f"{L['balance']} {amount(c.balance, lang)}")
-    if t.termination is not None:
-        lines.append(f"{L['termination']}: {L['by']} {word(t.termination.by, lang)}, "
-                     f"{L['last_day']} {day(t.termination.last_day, lang)}")
+    lines.append(f"{L['termination']}: {termination_line(t, on, lang)}")
     return "\n".join(lines) + "\n"
+
+
+def deadlines(d, lang: str = "en") -> str:
+    """The text of :class:`engine.deadlines.Deadlines`."""
+    L = LABELS[lang]
+    out = [L["deadlines_title"].format(name=d.name, on=day(d.as_of, lang)), ""]
+    if d.status in ("scheduled", "terminated"):
+        out.append(L["dl_" + d.status].format(by=word(d.termination_by, lang),
+                                             notified=day(d.notified, lang) or "-",
+                                             last=day(d.last_day, lang)))
+        return "\n".join(out) + "\n"
+    if d.status == "renewal":
+        out.append(L["dl_renewal"].format(end=day(d.term_ends, lang), renewal=day(d.renewal_on, lang)))
+    elif d.status == "indefinite":
+        out.append(L["dl_indefinite"])
+    else:
+        out.append(L["dl_expiry"].format(end=day(d.term_ends, lang)))
+    out.append("")
+    headers = [L["party"], L["period"]]
+    if d.status == "renewal":
+        headers.append(L["notice_by"])
+    headers.append(L["if_now"].format(on=day(d.as_of, lang)))
+    rows = []
+    for n in d.notices:
+        row = [word(n.party, lang), n.period]
+        if d.status == "renewal":
+            by = day(n.notice_by, lang) or "-"
+            row.append(f"{by} ({L['passed']})" if n.passed else by)
+        row.append(day(n.earliest_last_day, lang) or L["no_effect"])
+        rows.append(row)
+    out.append(tabulate(rows, headers=headers, disable_numparse=True))
+    out.append("")
+    out.append(L["next_call"].format(call=day(d.next_call, lang), due=day(d.call_due, lang))
+               if d.next_call is not None else L["no_call"])
+    return "\n".join(out) + "\n"
+
+
+def whatif(w, lang: str = "en") -> str:
+    """The two-column comparison of :class:`engine.whatif.WhatIf`."""
+    L = LABELS[lang]
+    cb, ch = w.contributions()
+
+    def end(t: Timeline) -> list[str]:
+        r = t.termination
+        return [day(r.last_day, lang) if r else L["none"], word(r.by, lang) if r else "-"]
+
+    def money(c, field: str) -> str:
+        return amount(getattr(c, field), lang) if c is not None else L["not_called"]
+
+    rows = [
+        [L["outcome"], "", L["outcomes"][w.outcome]],
+        [L["last_day_cap"]] + [x for x in (end(w.baseline)[0], end(w.hypothesis)[0])],
+        [L["by_cap"], end(w.baseline)[1], end(w.hypothesis)[1]],
+    ]
+    for key, field in (("due_y", "due"), ("paid_y", "paid"), ("balance_y", "balance")):
+        rows.append([L[key].format(year=w.year), money(cb, field), money(ch, field)])
+    title = L["whatif_title"].format(name=w.baseline.name, party=word(w.party, lang), on=day(w.on, lang))
+    table_text = tabulate(rows, headers=["", L["baseline"], L["whatif"]], disable_numparse=True,
+                          colalign=("left", "right", "right"))
+    return f"{title}\n\n{table_text}\n"
 
 
 def catalogue(rules_id: str | None) -> str:

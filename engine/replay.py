@@ -33,6 +33,7 @@ from .events import (
     Signed,
     thaw,
 )
+from .errors import ScenarioError
 from .rulecore import CATCH_ALL, Decider
 from .timeline import Contribution, Diagnostic, Entry, Period, Termination, Timeline
 
@@ -64,6 +65,7 @@ class _Year:
     year_days: int
     agents: int
     stand_in: int | None
+    count: int | None = None  # the consultations count the band was read from
     band: int = 1
     column: str = "small"
     annual: Decimal = money.ZERO
@@ -108,6 +110,9 @@ class Replay:
         self.start = scenario.start
         self.initial_end = dates.term_end(self.start, self.base.initial)
         self.horizon = until or scenario.horizon or default_horizon(scenario, self.base.initial)
+        if self.horizon < self.start:
+            raise ScenarioError(scenario.source, 0,
+                                f"the horizon {self.horizon} is before the start {self.start}")
         # The last day of the last period when the convention cannot go on for ever.
         self.final_end = self._final_end()
 
@@ -128,6 +133,7 @@ class Replay:
         self.standing = "current"
         self.standing_changes: list[tuple[dt.date, str]] = []
         self.ruling: _Ruling | None = None
+        self.first_notified: dt.date | None = None
         self.terminated = False
         self.renewals = 0
         self.dispute_open = False
@@ -140,7 +146,7 @@ class Replay:
             "amend": self._amend, "call": self._call, "overdue": self._overdue,
             "cured": self._cured, "payment": self._payment, "notice_void": self._notice_void,
             "terminate_now": self._terminate_now, "supersede_newcomer": self._supersede_newcomer,
-            "refuse_notice": self._refuse_notice,
+            "refuse_notice": self._refuse_notice, "unfounded": self._unfounded,
             "schedule_termination": self._schedule_termination, "adjust": self._adjust,
             "documents": self._documents, "dispute": self._dispute, "signed": self._signed,
         }
@@ -318,7 +324,11 @@ class Replay:
             self._decide("notice", e, after_termination=True)
             return
         n = self._notice_figures(e)
-        self._decide("notice", (e, n), **n["fields"])
+        f = n["fields"]
+        if not f["void"]:
+            self._decide("notice_reason", e, by=e.by, non_payment=f["non_payment"],
+                         in_default_at_n=f["in_default_at_n"])
+        self._decide("notice", (e, n), **f)
 
     def _notice_figures(self, e: NoticeReceived) -> dict:
         """Everything a notice decision needs: N, its last day, and the flags rules test."""
@@ -501,7 +511,7 @@ class Replay:
             stand_in = max(earlier) if earlier else None
         y = _Year(year, self.today, covered, dates.year_days(year), self.agents, stand_in)
         f = self._figures(y, covered, p)
-        y.band, y.column, y.annual, y.due = f.band, f.column, f.annual, f.due
+        y.band, y.column, y.annual, y.due, y.count = f.band, f.column, f.annual, f.due, f.count
         y.charges.append(_Charge(self.today + p.payment_term, f.due))
         self.years[year] = y
         self._entry("contribution_called", {
@@ -525,21 +535,31 @@ class Replay:
                        f"{y.year}: no consultations count is known; band 1 until one arrives")
 
     def _boundary_diagnostics(self, y: _Year, f: _Figures, p: P.Params) -> None:
+        """Annex 1 puts 150 and 250 in two bands and 350 agents in neither column: the other
+        reading of a listed count c is the band of c + 1 (of agents a, the column of a + 1)."""
+        self._band_boundary(y, f, p)
+        self._agents_boundary(y, f, p)
+
+    def _band_boundary(self, y: _Year, f: _Figures, p: P.Params) -> None:
         g = p.grid
-        if f.count is not None and f.count in g.ambiguous_consultations and f.band <= len(g.band_max) \
-                and f.count == g.band_max[f.band - 1]:
-            other = g.amount(f.column, f.band + 1)
+        if f.count is not None and f.count in g.ambiguous_consultations:
+            band = g.band(f.count + 1)
+            other = g.amount(f.column, band)
             if other != f.annual:
                 self._diag(self.today, "ambiguous_boundary",
                            f"{y.year}: {f.count} consultations read as band {f.band} "
-                           f"({money.fmt(f.annual)}); the other reading, band {f.band + 1}, "
+                           f"({money.fmt(f.annual)}); the other reading, band {band}, "
                            f"gives {money.fmt(other)}")
-        if y.agents in g.ambiguous_agents and f.column == "small":
-            other = g.amount("large", f.band)
+
+    def _agents_boundary(self, y: _Year, f: _Figures, p: P.Params) -> None:
+        g = p.grid
+        if y.agents in g.ambiguous_agents:
+            column = g.column(y.agents + 1)
+            other = g.amount(column, f.band)
             if other != f.annual:
                 self._diag(self.today, "ambiguous_boundary",
-                           f"{y.year}: {y.agents} agents read as column small "
-                           f"({money.fmt(f.annual)}); the other reading, large, gives {money.fmt(other)}")
+                           f"{y.year}: {y.agents} agents read as column {f.column} "
+                           f"({money.fmt(f.annual)}); the other reading, {column}, gives {money.fmt(other)}")
 
     def _target_covered(self, y: _Year) -> tuple[int, str | None]:
         """Covered days a year should now have, and why it changed (None: unchanged)."""
@@ -558,17 +578,32 @@ class Replay:
         return y.covered_days, None
 
     def _reconcile(self) -> None:
-        """Recompute every called year from its figures; adjust the ones that changed."""
+        """Recompute every called year from its figures; adjust the ones that changed.
+
+        Money is reallocated and the standing checked once all years are adjusted, so that a
+        fact that changes several years never shows a default that exists only halfway through.
+        """
+        changed = False
         for year in sorted(self.years):
             y = self.years[year]
             covered, cause = self._target_covered(y)
-            f = self._figures(y, covered, self.params_on(y.called_on))
-            if f.due == y.due and covered == y.covered_days:
-                y.band, y.column, y.annual = f.band, f.column, f.annual
-                continue
-            if cause is None:
-                cause = "band" if f.band != y.band else "late_fact"
-            self._decide("adjust", (y, covered, f), cause=cause)
+            p = self.params_on(y.called_on)
+            f = self._figures(y, covered, p)
+            recount = f.count != y.count
+            if f.due == y.due:
+                # Nothing owed changes (a free column, an equal amount): figures follow silently.
+                y.band, y.column, y.annual, y.covered_days = f.band, f.column, f.annual, covered
+            else:
+                if cause is None:
+                    cause = "band" if f.band != y.band else "late_fact"
+                self._decide("adjust", (y, covered, f), cause=cause)
+                changed = True
+            y.count = f.count
+            if recount:
+                self._band_boundary(y, f, p)
+        if changed:
+            self._allocate()
+            self._check_standing()
 
     def _adjust(self, ctx: tuple) -> None:
         y, covered, f = ctx
@@ -596,10 +631,6 @@ class Replay:
             detail["basis_count"] = f.count
         y.band, y.column, y.annual, y.due, y.covered_days = f.band, f.column, f.annual, f.due, covered
         self._entry("contribution_adjusted", detail)
-        if self._rule == "annex1.band_correction":
-            self._boundary_diagnostics(y, f, self.params_on(y.called_on))
-        self._allocate()
-        self._check_standing()
 
     # -- money
 
@@ -654,6 +685,11 @@ class Replay:
             self._diag(self.today, "notice_before_start",
                        f"notice by {e.by} (line {e.line}) was notified before the start: it counts from {self.start}")
 
+    def _unfounded(self, e: NoticeReceived) -> None:
+        self._diag(self.today, "non_payment_unfounded",
+                   f"notice by cdg for non-payment (line {e.line}): the member is not in payment "
+                   "default, the notice runs its normal period")
+
     def _notice_void(self, ctx: tuple) -> None:
         e, n = ctx
         self._notice_diagnostics(e, n)
@@ -689,41 +725,38 @@ class Replay:
 
     def _schedule_termination(self, ctx: tuple) -> None:
         e, n = ctx
-        if self._rule == "art5.non_payment_unfounded":
-            self._diag(self.today, "non_payment_unfounded",
-                       f"notice by cdg for non-payment (line {e.line}): the member is not in payment "
-                       "default, the notice runs its normal period")
         self._rule_termination(e, n, immediate=False)
 
     def _rule_termination(self, e: NoticeReceived, n: dict, immediate: bool) -> None:
         self._notice_diagnostics(e, n)
         rule = self._rule
         old = self.ruling
-        if old is not None:
-            self._entry("notice_superseded", {"by": old.by, "notified": old.notified,
-                                              "last_day": old.last_day,
-                                              "ruling_last_day": n["last_day"]}, rule="art5.notice_ranking")
-            self._diag(self.today, "notice_superseded",
-                       f"the notice by {old.by} notified {old.notified} is superseded by the notice "
-                       f"of line {e.line}, which ends the convention earlier")
         self._generation += 1
         r = self.ruling = _Ruling(e.by, n["notified"], n["last_day"], immediate, rule, self._generation)
+        # A termination is scheduled from the first accepted notice on, even if a later one
+        # displaces it (SPEC 6: `notice`, a notice's termination is scheduled).
+        self.first_notified = min(self.first_notified or FAR, r.notified)
         detail = dict(self._notice_detail(e, n), immediate=immediate)
         if not immediate and n["raw_last_day"] != r.last_day:
             detail["period_last_day"] = n["raw_last_day"]
         self._entry("termination_scheduled", detail, rule=rule)
+        if old is not None:
+            self._entry("notice_superseded", {"by": old.by, "notified": old.notified,
+                                              "last_day": old.last_day,
+                                              "ruling_last_day": r.last_day}, rule="art5.notice_ranking")
+            self._diag(self.today, "notice_superseded",
+                       f"the notice by {old.by} notified {old.notified} is superseded by the notice "
+                       f"of line {e.line}, which ends the convention earlier")
+        # The last day's work (phase g) happens on the last day, or today when it is already past
+        # (SPEC 5.7: learned late, applied from its legal date, entries dated today).
+        work_day = max(r.last_day, self.today)
+        self._push(work_day, PH_G, "refund", r.generation)
+        if r.by == "cdg":
+            self._push(work_day, PH_G, "documents", r.generation)
         if r.last_day >= self.today:
-            self._push(r.last_day, PH_G, "refund", r.generation)
-            if r.by == "cdg":
-                self._push(r.last_day, PH_G, "documents", r.generation)
             self._push(r.last_day + dates.ONE_DAY, PH_TERMINATE, "terminate", r.generation)
         else:
-            # Learned after its last day (SPEC 5.7): what the last day would have done, now.
             self._decide("terminate")
-            r.refund_point = True
-            self._reconcile()
-            if r.by == "cdg":
-                self._decide("documents", by=r.by)
 
     def _documents(self, _: Any) -> None:
         self._entry("documents_available", {"last_day": self.ruling.last_day})
@@ -762,12 +795,16 @@ class Replay:
                 for y in (self.years[k] for k in sorted(self.years))),
             entries=tuple(self.entries),
             diagnostics=tuple(self.diagnostics),
+            scenario=self.s,
         )
 
     def _termination(self) -> Termination | None:
         r = self.ruling
         if r is None:
-            return None
+            if self.final_end is None:
+                return None
+            # An expiry is known from the start: shown even when it falls after the horizon.
+            return Termination("expiry", None, self.final_end, False, "art5.expiry")
         return Termination(r.by, r.notified, r.last_day, r.immediate, r.rule)
 
     def _periods(self) -> list[Period]:
@@ -777,11 +814,11 @@ class Replay:
         cuts = {self.start, self.initial_end + dates.ONE_DAY}
         if r is not None:
             cuts.add(r.last_day + dates.ONE_DAY)
-            if r.notified is not None:
-                cuts.add(max(r.notified, self.start))
+            if self.first_notified is not None:
+                cuts.add(self.first_notified)
         cuts.update(d for d, _ in self.standing_changes)
         days = sorted(d for d in cuts if self.start <= d <= self.horizon)
-        notice_from = max(r.notified, self.start) if r is not None and r.notified is not None else None
+        notice_from = self.first_notified if r is not None and r.notified is not None else None
 
         def standing_on(day: dt.date) -> str:
             st = "current"

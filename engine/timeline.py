@@ -122,6 +122,19 @@ class Timeline:
     contributions: tuple[Contribution, ...]
     entries: tuple[Entry, ...]
     diagnostics: tuple[Diagnostic, ...]
+    # The scenario this timeline was replayed from, for queries that need its parameters
+    # (:meth:`deadlines`); not part of the value (equality, repr, JSON).
+    scenario: Any = attrs.field(default=None, eq=False, repr=False)
+
+    def deadlines(self, as_of: dt.date, scenario: Any = None):
+        """The coming renewal, notice deadlines and next call on ``as_of``
+        (:func:`engine.deadlines.deadlines`). Needs the scenario: given here or remembered."""
+        from .deadlines import deadlines
+
+        scenario = scenario if scenario is not None else self.scenario
+        if scenario is None:
+            raise ValueError("this timeline does not know its scenario: pass scenario=")
+        return deadlines(scenario, self, as_of)
 
     def period_on(self, day: dt.date) -> Period | None:
         """The period that holds ``day`` (None before the start or after the horizon)."""

@@ -1,0 +1,291 @@
+"""Coming deadlines of a convention on a date (SPEC section 7, `convention deadlines`).
+
+A pure function of a scenario, its timeline and an as-of date: the coming tacit renewal, for each
+party the last day to give notice so that the convention ends before it, the earliest last day a
+notice given on the as-of date would produce, and the next contribution call with its due date.
+
+Knowledge: the parameters are those of the rules file, the overrides and the amendments *known on
+the as-of date* (an amendment event dated on or before it); the termination state is the
+timeline's, with hindsight (as `convention state` shows it).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import attrs
+
+from . import dates, params as P
+from .events import Scenario
+from .timeline import Timeline
+
+PARTIES = P.PARTIES
+_SEARCH_DAYS = 800  # how far back the notice-deadline search may step (extensions are a few days)
+
+
+@attrs.frozen
+class NoticeDeadline:
+    """One party's notice deadline."""
+
+    party: str  # member | cdg
+    period: str  # the notice period in force then, ISO 8601 (P2M)
+    notice_by: dt.date | None  # latest notification day so that the last day is before the renewal
+    passed: bool  # notice_by is before the as-of date: that renewal can no longer be avoided
+    earliest_last_day: dt.date | None  # last day if notified on the as-of date (None: no effect)
+
+    def to_dict(self) -> dict:
+        return {"party": self.party, "period": self.period, "notice_by": _iso(self.notice_by),
+                "passed": self.passed, "earliest_last_day": _iso(self.earliest_last_day)}
+
+
+@attrs.frozen
+class Deadlines:
+    """What is coming on ``as_of``. ``status`` says which of the other fields are meaningful:
+
+    - ``renewal``: a tacit renewal is coming on ``renewal_on`` (the day after ``term_ends``);
+      ``notices`` give each party's deadline to avoid it.
+    - ``indefinite``: the initial term is over and the convention runs for an indefinite duration
+      (no coming renewal); ``notices`` give the earliest last day of a notice given on ``as_of``.
+    - ``expiry``: no renewal is coming, the convention expires after ``term_ends``; ``notices``
+      give the earliest last day of a notice given on ``as_of`` (None when after the expiry).
+    - ``scheduled``: a termination is scheduled (``termination_by``, ``notified``, ``last_day``).
+    - ``terminated``: the convention ended on ``last_day``.
+    """
+
+    name: str
+    as_of: dt.date
+    status: str  # renewal | indefinite | expiry | scheduled | terminated
+    term_ends: dt.date | None = None
+    renewal_on: dt.date | None = None
+    notices: tuple[NoticeDeadline, ...] = ()
+    next_call: dt.date | None = None
+    call_due: dt.date | None = None
+    termination_by: str | None = None
+    notified: dt.date | None = None
+    last_day: dt.date | None = None
+
+    def notice(self, party: str) -> NoticeDeadline | None:
+        for n in self.notices:
+            if n.party == party:
+                return n
+        return None
+
+    def to_dict(self) -> dict:
+        return {"name": self.name, "as_of": _iso(self.as_of), "status": self.status,
+                "term_ends": _iso(self.term_ends), "renewal_on": _iso(self.renewal_on),
+                "notices": [n.to_dict() for n in self.notices],
+                "next_call": _iso(self.next_call), "call_due": _iso(self.call_due),
+                "termination_by": self.termination_by, "notified": _iso(self.notified),
+                "last_day": _iso(self.last_day)}
+
+
+def _iso(d: dt.date | None) -> str | None:
+    return None if d is None else d.isoformat()
+
+
+def known_replay(scenario: Scenario, as_of: dt.date):
+    """A (not run) replay whose ``params_on`` knows the amendments learned by ``as_of``."""
+    from .replay import Replay
+
+    r = Replay(scenario)
+    r.amendments = [e for e in scenario.events if e.type == "amendment" and e.date <= as_of]
+    return r
+
+
+def notice_outcome(r, party: str, notified: dt.date) -> dt.date | None:
+    """The last day a (non-immediate) notice by ``party`` notified on ``notified`` would have,
+    computed in the order of SPEC 5.2; None when it would have no effect (refused, after expiry)."""
+    p = r.params_on(notified)
+    last = dates.notice_last_day(notified, p.notice_periods[party])
+    if p.extend_to_working_day:
+        last = dates.next_working_day(last)
+    if p.effect == "at_period_end":
+        last = r._at_period_end(last)
+        if last is None:
+            return None
+    if last < r.initial_end:
+        if p.within_initial_term == "postponed":
+            last = r.initial_end
+        elif p.within_initial_term == "refused":
+            return None
+    if r.final_end is not None and last > r.final_end:
+        return None
+    return last
+
+
+def _latest_notice(r, party: str, last_allowed: dt.date, not_before: dt.date) -> dt.date | None:
+    """The latest notification day whose notice ends the convention on or before ``last_allowed``."""
+    p = r.params_on(last_allowed)
+    n = dates.latest_notification(last_allowed, p.notice_periods[party])
+    # The parameters of N rule (an amendment may change the period between N and the last day).
+    for _ in range(3):
+        m = dates.latest_notification(last_allowed, r.params_on(n).notice_periods[party])
+        if m == n:
+            break
+        n = min(n, m)
+    # Extensions (working days, period ends) can only push the last day later: step back.
+    floor = max(not_before, n - dt.timedelta(days=_SEARCH_DAYS))
+    while n >= floor:
+        last = notice_outcome(r, party, n)
+        if last is not None and last <= last_allowed:
+            return n
+        n -= dates.ONE_DAY
+    return None
+
+
+def _next_call(r, as_of: dt.date, end: dt.date | None) -> tuple:
+    """The next contribution call on or after ``as_of`` while in force, and its due date."""
+    if as_of <= r.start:
+        call = r.start
+    elif as_of == dt.date(as_of.year, 1, 1):
+        call = as_of
+    else:
+        call = dt.date(as_of.year + 1, 1, 1)
+    if end is not None and call > end:
+        return None, None
+    return call, call + r.params_on(call).payment_term
+
+
+def deadlines(scenario: Scenario, timeline: Timeline, as_of: dt.date) -> Deadlines:
+    """The deadlines coming on ``as_of`` (see :class:`Deadlines`).
+
+    Raises ``ValueError`` when ``as_of`` is before the start. When ``as_of`` is after the
+    timeline's horizon, the scenario is replayed up to ``as_of`` to know its state then.
+    """
+    if as_of < scenario.start:
+        raise ValueError(f"as-of date {as_of} is before the start {scenario.start}")
+    if as_of > timeline.horizon:
+        from .replay import replay
+
+        timeline = replay(scenario, until=as_of)
+    r = known_replay(scenario, as_of)
+    t = timeline.termination
+    base = {"name": timeline.name, "as_of": as_of}
+    if t is not None and t.last_day < as_of:
+        return Deadlines(**base, status="terminated", termination_by=t.by, notified=t.notified,
+                         last_day=t.last_day)
+    if t is not None and t.notified is not None and t.notified <= as_of:
+        return Deadlines(**base, status="scheduled", termination_by=t.by, notified=t.notified,
+                         last_day=t.last_day)
+
+    # The next period end on or after as_of that is followed by a renewal.
+    b = r.base
+    renewal_end = None
+    for k, end in enumerate(r._period_ends()):  # only the initial term unless periodic
+        if end >= as_of:
+            renews = b.renewal == "indefinite" or (
+                b.renewal == "periodic" and (b.max_renewals is None or k < b.max_renewals))
+            if renews:
+                renewal_end = end
+            break
+
+    notices = []
+    for party in PARTIES:
+        period = dates.format_duration(r.params_on(as_of).notice_periods[party])
+        earliest = notice_outcome(r, party, as_of)
+        by = None
+        if renewal_end is not None:
+            by = _latest_notice(r, party, renewal_end, r.start)
+            period = dates.format_duration(r.params_on(by or as_of).notice_periods[party])
+        notices.append(NoticeDeadline(party, period, by, by is not None and by < as_of, earliest))
+
+    if renewal_end is not None:
+        call, due = _next_call(r, as_of, None)
+        return Deadlines(**base, status="renewal", term_ends=renewal_end,
+                         renewal_on=renewal_end + dates.ONE_DAY, notices=tuple(notices),
+                         next_call=call, call_due=due)
+    if r.final_end is None:  # indefinite renewal, initial term over
+        call, due = _next_call(r, as_of, None)
+        return Deadlines(**base, status="indefinite", notices=tuple(notices), next_call=call,
+                         call_due=due)
+    call, due = _next_call(r, as_of, r.final_end)
+    return Deadlines(**base, status="expiry", term_ends=r.final_end, notices=tuple(notices),
+                     next_call=call, call_due=due)
+
+
+# ---------------------------------------------------------------------------- iCalendar
+
+_ICS_TEXT = {
+    "en": {
+        "notice-member": "Last day for the member to give notice (renewal on {renewal})",
+        "notice-cdg": "Last day for the CdG to give notice (renewal on {renewal})",
+        "renewal": "Tacit renewal of the convention",
+        "expiry": "Last day of the convention (expiry)",
+        "last-day": "Last day of the convention (notice by {by})",
+        "call": "Contribution call",
+        "payment-due": "Contribution due date (call of {call})",
+        "alarm": "{days} days left: {summary}",
+    },
+    "fr": {
+        "notice-member": "Date limite de dénonciation par la collectivité (reconduction le {renewal})",
+        "notice-cdg": "Date limite de dénonciation par le CdG (reconduction le {renewal})",
+        "renewal": "Reconduction tacite de la convention",
+        "expiry": "Dernier jour de la convention (échéance)",
+        "last-day": "Dernier jour de la convention (dénonciation par {by})",
+        "call": "Appel de la contribution",
+        "payment-due": "Date limite de paiement de la contribution (appel du {call})",
+        "alarm": "Encore {days} jours : {summary}",
+    },
+}
+ALARM_DAYS = (90, 60, 30)
+
+
+def calendar_events(d: Deadlines) -> list[tuple[str, dt.date]]:
+    """(kind, date) of every dated deadline worth a calendar entry, in date then kind order.
+
+    Notice deadlines already passed on the as-of date are left out; a terminated convention has
+    none."""
+    out: list[tuple[str, dt.date]] = []
+    if d.status == "scheduled":
+        out.append(("last-day", d.last_day))
+    if d.status == "renewal":
+        out.extend((f"notice-{n.party}", n.notice_by) for n in d.notices
+                   if n.notice_by is not None and not n.passed)
+        out.append(("renewal", d.renewal_on))
+    if d.status == "expiry":
+        out.append(("expiry", d.term_ends))
+    if d.status in ("renewal", "indefinite", "expiry") and d.next_call is not None:
+        out.append(("call", d.next_call))
+        out.append(("payment-due", d.call_due))
+    return sorted(out, key=lambda kd: (kd[1], kd[0]))
+
+
+def to_ics(d: Deadlines, lang: str = "en") -> bytes:
+    """An iCalendar file of :func:`calendar_events`: one all-day VEVENT each, reminders 90, 60
+    and 30 days before each notice deadline; deterministic (UID from name, kind and date;
+    DTSTAMP the as-of date at midnight UTC)."""
+    import uuid
+
+    import icalendar
+
+    from . import render
+
+    text = _ICS_TEXT.get(lang, _ICS_TEXT["en"])
+    stamp = dt.datetime.combine(d.as_of, dt.time(0, 0), tzinfo=dt.timezone.utc)
+    cal = icalendar.Calendar()
+    cal.add("prodid", "-//convention-engine//deadlines//EN")
+    cal.add("version", "2.0")
+    cal.add("calscale", "GREGORIAN")
+    cal.add("x-wr-calname", d.name)
+    for kind, when in calendar_events(d):
+        ev = icalendar.Event()
+        uid = uuid.uuid5(uuid.NAMESPACE_URL, f"convention-engine:{d.name}:{kind}:{when.isoformat()}")
+        summary = text[kind].format(renewal=render.day(d.renewal_on, lang),
+                                    call=render.day(d.next_call, lang),
+                                    by=render.word(d.termination_by or "", lang)) + f" — {d.name}"
+        ev.add("uid", f"{uid}@convention-engine")
+        ev.add("dtstamp", stamp)
+        ev.add("dtstart", when)
+        ev.add("dtend", when + dates.ONE_DAY)
+        ev.add("summary", summary)
+        ev.add("categories", [kind])
+        ev.add("transp", "TRANSPARENT")
+        if kind.startswith("notice-"):
+            for days in ALARM_DAYS:
+                alarm = icalendar.Alarm()
+                alarm.add("action", "DISPLAY")
+                alarm.add("trigger", dt.timedelta(days=-days))
+                alarm.add("description", text["alarm"].format(days=days, summary=summary))
+                ev.add_component(alarm)
+        cal.add_component(ev)
+    return cal.to_ical()

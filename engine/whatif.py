@@ -1,0 +1,79 @@
+"""What if a party gave notice on a date? The scenario replayed with one more notice, beside the
+baseline (SPEC section 7, `convention whatif`). Pure: scenarios in, timelines out."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import attrs
+
+from .deadlines import known_replay
+from .events import NoticeReceived, Receipt, Scenario
+from .replay import replay
+from .timeline import Contribution, Timeline
+
+OUTCOMES = ("accepted", "superseded", "refused", "void", "no_effect")
+
+
+@attrs.frozen
+class WhatIf:
+    party: str
+    on: dt.date
+    year: int  # the year compared: the year of the hypothetical (else baseline) last day, else of `on`
+    outcome: str  # accepted | superseded | refused | void | no_effect (see OUTCOMES)
+    baseline: Timeline
+    hypothesis: Timeline
+
+    def contributions(self) -> tuple[Contribution | None, Contribution | None]:
+        return self.baseline.contribution(self.year), self.hypothesis.contribution(self.year)
+
+
+def with_notice(scenario: Scenario, party: str, on: dt.date) -> Scenario:
+    """``scenario`` plus a notice by ``party`` received by all its required recipients on ``on``
+    (the recipients in force on ``on``, with the amendments known by then)."""
+    recipients = known_replay(scenario, on).params_on(on).recipients[party]
+    seq = max((e.seq for e in scenario.events), default=-1) + 1
+    notice = NoticeReceived(date=on, line=0, seq=seq, by=party,
+                            received=tuple((r, Receipt(delivered=on)) for r in recipients))
+    return attrs.evolve(scenario, events=scenario.events + (notice,))
+
+
+def _outcome(t: Timeline, party: str, on: dt.date) -> str:
+    """What became of the added notice, in the end (a notice accepted when processed and
+    displaced later by an earlier-ending one is ``superseded``)."""
+    r = t.termination
+    if r is not None and r.by == party and r.notified == on and any(
+            e.kind == "termination_scheduled" and e.detail.get("line") == 0 and e.date == on
+            for e in t.entries):
+        return "accepted"
+    kinds = {"termination_scheduled": "superseded", "notice_superseded": "superseded",
+             "notice_refused": "refused"}
+    for e in t.entries:
+        if e.date == on and e.kind in kinds and e.detail.get("line") == 0 \
+                and e.detail.get("by") == party and e.detail.get("notified") is not None:
+            return kinds[e.kind]
+    if any(d.date == on and d.code == "event_after_termination" and "line 0" in d.message
+           for d in t.diagnostics):
+        return "no_effect"
+    return "void"
+
+
+def whatif(scenario: Scenario, party: str, on: dt.date) -> WhatIf:
+    """Replay the baseline and the hypothesis over the same horizon, long enough to see the
+    hypothetical last day's year. Raises ``ValueError`` when ``on`` is before the start."""
+    if party not in ("member", "cdg"):
+        raise ValueError(f"unknown party {party!r} (expected member or cdg)")
+    if on < scenario.start:
+        raise ValueError(f"notice date {on} is before the start {scenario.start}")
+    hypo_s = with_notice(scenario, party, on)
+    base = replay(scenario)
+    until = max(base.horizon, on)
+    hypo = replay(hypo_s, until=until)
+    if hypo.termination is not None and hypo.termination.last_day.year > until.year:
+        until = dt.date(hypo.termination.last_day.year, 12, 31)
+        hypo = replay(hypo_s, until=until)
+    if until != base.horizon:
+        base = replay(scenario, until=until)
+    last = hypo.termination or base.termination
+    year = last.last_day.year if last is not None else on.year
+    return WhatIf(party, on, year, _outcome(hypo, party, on), base, hypo)
