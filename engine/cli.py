@@ -143,15 +143,20 @@ def _scenario_files(paths: Sequence[str]) -> list[str]:
     return out
 
 
-def cmd_check(args) -> tuple[str, int]:
-    lines = []
+def cmd_check(args) -> tuple[str, int, str]:
+    """Each file's expectations; an invalid file is reported on stderr and makes the exit 2."""
+    lines, errors = [], []
     passed = failed = 0
-    for path in _scenario_files(args.paths):
+    files = _scenario_files(args.paths)
+    if not files:
+        raise UsageError(f"no scenario files (*.yaml) in {' '.join(args.paths)}")
+    for path in files:
         try:
             s = load_scenario(path)
         except ScenarioError as e:
             failed += 1
-            lines.append(f"FAIL {path}: {e}")
+            errors.append(str(e))
+            lines.append(f"FAIL {path}: invalid scenario (see stderr)")
             continue
         if not s.expect:
             lines.append(f"skip {path}: no expect: block")
@@ -165,7 +170,8 @@ def cmd_check(args) -> tuple[str, int]:
             passed += 1
             lines.append(f"ok   {path}")
     lines.append(f"{passed} passed, {failed} failed")
-    return "\n".join(lines) + "\n", 1 if failed else 0
+    code = 2 if errors else (1 if failed else 0)
+    return "\n".join(lines) + "\n", code, "".join(f"{e}\n" for e in errors)
 
 
 def cmd_rules(args) -> str:
@@ -252,9 +258,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Exception as e:  # a bug of ours: still one line, never a traceback
         sys.stderr.write(f"convention: internal error: {type(e).__name__}: {e}\n")
         return 3
-    code = 0
+    code, err = 0, ""
     if isinstance(result, tuple):
-        result, code = result
+        result, code, *rest = result
+        err = rest[0] if rest else ""
+    if err:
+        sys.stderr.write(err)
     sys.stdout.write(result)
     return code
 

@@ -299,8 +299,10 @@ def catalogue(rules_id: str | None) -> str:
         rf = rulesfile.load(rulesfile.find(rid))
         out.append(f"{rf.id} — {rf.title}")
         out.append("")
-        out.append(tabulate([[r, v["article"], v["decides"]] for r, v in rf.catalogue.items()],
-                            headers=["rule", "article", "decides"], maxcolwidths=[None, None, 70]))
+        out.append(tabulate([[r, v["article"], v.get("clause", ""), v["decides"]]
+                             for r, v in rf.catalogue.items()],
+                            headers=["rule", "article", "clause", "decides"],
+                            maxcolwidths=[None, None, 45, 50]))
         out.append("")
         out.append(tabulate([[path, _value(node.get("value")), node["article"], node["clause"]]
                              for path, node in _leaves(rf.sources)],

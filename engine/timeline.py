@@ -137,7 +137,8 @@ class Timeline:
         return deadlines(scenario, self, as_of)
 
     def period_on(self, day: dt.date) -> Period | None:
-        """The period that holds ``day`` (None before the start or after the horizon)."""
+        """The period that holds ``day``: None before the start, or after the horizon unless the
+        convention is terminated by then (its last period is open-ended)."""
         for p in self.periods:
             if p.covers(day):
                 return p

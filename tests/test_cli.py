@@ -116,3 +116,17 @@ def test_state_on_a_date(capsys):
 def test_works_from_another_folder(tmp_path):
     r = run("run", PDC, "--format", "json", cwd=str(tmp_path))
     assert r.returncode == 0, r.stderr
+
+
+def test_check_an_invalid_file_goes_to_stderr_and_exits_2(tmp_path, capsys):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("scenario: 1\nconvention: cdg62-demat\nname: x\nstart: 2026-13-01\nmember: {agents: 1}\n")
+    assert cli.main(["check", str(bad), PDC]) == 2
+    out = capsys.readouterr()
+    assert out.err == f"{bad}:4: invalid date 2026-13-01\n"
+    assert out.out.splitlines()[-1] == "1 passed, 1 failed"
+
+
+def test_check_with_no_files_is_a_usage_error(tmp_path, capsys):
+    assert cli.main(["check", str(tmp_path)]) == 2
+    assert capsys.readouterr().out == ""

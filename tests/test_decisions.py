@@ -698,9 +698,9 @@ def test_payment_the_day_after_cures_that_day():
 def test_default_cured_by_a_later_payment():
     t = run(pay("2026-02-10", "1000.00"), horizon="2026-12-31", **LARGE)
     [o] = entries(t, "payment_overdue")
-    assert (o.date, o.rule) == (D("2026-02-01"), "art4.payment_default")
+    assert (o.date, o.rule) == (D("2026-02-01"), "art5.payment_default")
     [c] = entries(t, "default_cured")
-    assert (c.date, c.rule) == (D("2026-02-10"), "art4.default_cured")
+    assert (c.date, c.rule) == (D("2026-02-10"), "art5.default_cured")
     assert periods(t) == [
         ("2026-01-01", "2026-01-31", "initial_term", "current", False),
         ("2026-02-01", "2026-02-09", "initial_term", "in_default", False),
