@@ -64,6 +64,26 @@ def ruleset_definition(catalogue: Mapping[str, Mapping[str, Any]]) -> dict:
     return rules
 
 
+_definitions: dict[int, tuple] = {}
+_definitions_lock = threading.Lock()
+
+
+def _definition(catalogue: Mapping[str, Mapping[str, Any]]) -> tuple[dict, str]:
+    """The catalogue's definition and a key naming it, computed once per catalogue object.
+
+    Rules files are loaded once and cached (engine.rulesfile), so the catalogue object is the
+    same for every replay; the cache keeps it alive, so its id cannot be reused.
+    """
+    hit = _definitions.get(id(catalogue))
+    if hit is None or hit[0] is not catalogue:
+        definition = ruleset_definition(catalogue)
+        key = json.dumps(definition, sort_keys=True, default=str)
+        hit = (catalogue, definition, key)
+        with _definitions_lock:
+            _definitions[id(catalogue)] = hit
+    return hit[1], hit[2]
+
+
 class _ThreadCore(threading.local):
     def __init__(self) -> None:
         self.host: _SyncHost | None = None
@@ -82,8 +102,7 @@ class Decider:
         if _local.host is None:
             _local.host = _SyncHost()
         self._host = _local.host
-        definition = ruleset_definition(catalogue)
-        key = json.dumps(definition, sort_keys=True, default=str)
+        definition, key = _definition(catalogue)
         name = _local.names.get(key)
         if name is None:
             name = f"convention{next(_names)}"
