@@ -14,6 +14,7 @@ from __future__ import annotations
 import datetime as dt
 import heapq
 import itertools
+import json
 from decimal import Decimal
 from typing import Any, Callable
 
@@ -98,6 +99,22 @@ class _Figures:
     stand_in: int | None
 
 
+_BASES: dict[tuple, tuple] = {}
+
+
+def _base_params(rules: rulesfile.RulesFile, overrides: Any) -> tuple[dict, P.Params]:
+    """The rules file's parameters with the scenario's overrides: computed once per pair."""
+    key = (rules.path, json.dumps(thaw(overrides), sort_keys=True, default=str))
+    hit = _BASES.get(key)
+    if hit is None:
+        tree = P.deep_merge(thaw(rules.tree), thaw(overrides))
+        hit = (tree, P.Params.from_tree(tree))
+        if len(_BASES) > 256:  # many distinct overrides: keep the cache small
+            _BASES.clear()
+        _BASES[key] = hit
+    return hit
+
+
 class Replay:
     """One replay of one scenario. Not shared between threads; use :func:`replay`."""
 
@@ -105,8 +122,7 @@ class Replay:
         self.s = scenario
         self.rules = rulesfile.load(scenario.rules_path or rulesfile.find(scenario.convention))
         self.catalogue = self.rules.catalogue
-        self.base_tree = P.deep_merge(thaw(self.rules.tree), thaw(scenario.overrides))
-        self.base = self._params_for(())
+        self.base_tree, self.base = _base_params(self.rules, scenario.overrides)
         self.start = scenario.start
         self.initial_end = dates.term_end(self.start, self.base.initial)
         self.horizon = until or scenario.horizon or default_horizon(scenario, self.base.initial)
@@ -136,8 +152,9 @@ class Replay:
         self.first_notified: dt.date | None = None
         self.terminated = False
         self.renewals = 0
-        self.dispute_open = False
-        self.dispute_opened_ever = False
+        # An amicable attempt opened and not yet followed by a referral (Art. 6: each referral
+        # to the court comes after its own attempt).
+        self.amicable_attempt = False
         self._generation = 0
         self._actions: dict[str, Callable] = {
             "started": self._started, "terminated": self._terminated, "expire": self._expire,
@@ -152,12 +169,6 @@ class Replay:
         }
 
     # ------------------------------------------------------------------ parameters
-
-    def _params_for(self, key: tuple) -> P.Params:
-        tree = self.base_tree
-        for a in key:
-            tree = P.deep_merge(tree, a)
-        return P.Params.from_tree(tree)
 
     def params_on(self, day: dt.date) -> P.Params:
         """Rules file, overrides, then the known amendments effective on ``day`` (SPEC 5.9)."""
@@ -314,7 +325,7 @@ class Replay:
                      touches_term="term" in e.set)
 
     def _event_dispute(self, e: DisputeStep) -> None:
-        self._decide("dispute", e, step=e.step, opened_before=self.dispute_opened_ever)
+        self._decide("dispute", e, step=e.step, opened_before=self.amicable_attempt)
 
     def _event_signed(self, e: Signed) -> None:
         self._decide("signed", e, after_termination=self.terminated)
@@ -512,16 +523,17 @@ class Replay:
         y = _Year(year, self.today, covered, dates.year_days(year), self.agents, stand_in)
         f = self._figures(y, covered, p)
         y.band, y.column, y.annual, y.due, y.count = f.band, f.column, f.annual, f.due, f.count
-        y.charges.append(_Charge(self.today + p.payment_term, f.due))
+        due_date = self.today + p.payment_term
+        y.charges.append(_Charge(due_date, f.due))
         self.years[year] = y
         self._entry("contribution_called", {
             "year": year, "band": f.band, "column": f.column, "annual": f.annual,
             "covered_days": covered, "year_days": y.year_days, "due": f.due,
-            "due_date": self.today + p.payment_term, "basis_year": basis_year,
+            "due_date": due_date, "basis_year": basis_year,
             "basis_count": f.count, "agents": y.agents})
         self._volume_diagnostics(y, f, basis_year)
         self._boundary_diagnostics(y, f, p)
-        self._ensure_check(self.today + p.payment_term + dates.ONE_DAY)
+        self._ensure_check(due_date + dates.ONE_DAY)
         self._push(dt.date(year + 1, 1, 1), PH_CALL, "call", year + 1)
         self._allocate()
 
@@ -611,8 +623,9 @@ class Replay:
         diff = f.due - before
         p = self.params_on(self.today)
         if diff > 0:
-            y.charges.append(_Charge(self.today + p.payment_term, diff))
-            self._ensure_check(self.today + p.payment_term + dates.ONE_DAY)
+            due_date = self.today + p.payment_term
+            y.charges.append(_Charge(due_date, diff))
+            self._ensure_check(due_date + dates.ONE_DAY)
         elif diff < 0:
             cut = -diff
             for c in sorted(y.charges, key=lambda c: c.due_date, reverse=True):
@@ -635,21 +648,27 @@ class Replay:
     # -- money
 
     def _allocate(self) -> None:
-        """All money received goes to the called years oldest first; pure, recomputed each time."""
+        """All money received goes to the called years oldest first; pure, recomputed each time.
+
+        Years are called in order and a year's charges are added in due-date order (a call,
+        then increases due later), so both are walked as stored.
+        """
         remaining = self.received
         if not self.years:
             self.unallocated = remaining
             return
         self.unallocated = money.ZERO
-        for year in sorted(self.years):
-            y = self.years[year]
-            y.paid = money.ZERO
-            for c in sorted(y.charges, key=lambda c: c.due_date):
-                take = min(remaining, c.amount)
+        zero = money.ZERO
+        y = None
+        for y in self.years.values():
+            paid = zero
+            for c in y.charges:
+                take = c.amount if remaining >= c.amount else remaining
                 c.covered = take
-                y.paid += take
+                paid += take
                 remaining -= take
-        self.years[max(self.years)].paid += remaining
+            y.paid = paid
+        y.paid += remaining
 
     def _overdue(self, _: Any) -> None:
         self.standing = "in_default"
@@ -664,8 +683,16 @@ class Replay:
         return sum((c.amount - c.covered for y in self.years.values() for c in y.charges
                     if c.due_date < self.today and c.covered < c.amount), money.ZERO)
 
+    def _any_overdue(self) -> bool:
+        today = self.today
+        for y in self.years.values():
+            for c in y.charges:
+                if c.due_date < today and c.covered < c.amount:
+                    return True
+        return False
+
     def _check_standing(self) -> None:
-        overdue = self._overdue_amount() > 0
+        overdue = self._any_overdue()
         if overdue != (self.standing == "in_default"):
             self._decide("standing", overdue=overdue, in_default=self.standing == "in_default")
 
@@ -769,7 +796,9 @@ class Replay:
                        f"dispute referred to the Tribunal administratif de Lille (line {e.line}) "
                        "without an amicable attempt first (Article 6)")
         if e.step == "opened":
-            self.dispute_opened_ever = True
+            self.amicable_attempt = True
+        elif e.step == "referred":
+            self.amicable_attempt = False
         detail = {"step": e.step}
         if e.step == "referred":
             detail["court"] = "Tribunal administratif de Lille"
