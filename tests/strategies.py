@@ -12,6 +12,7 @@ Building blocks: `start_dates()`, `agents_counts()`, `consultation_counts()`, `a
 """
 from __future__ import annotations
 
+import copy
 import datetime as dt
 from decimal import Decimal
 
@@ -153,7 +154,7 @@ def overrides() -> st.SearchStrategy[dict]:
         "notice": notice_overrides(),
         "contribution": contribution_overrides(),
     })
-    return st.one_of(st.sampled_from(PROFILES), raw.map(lambda o: {k: v for k, v in o.items() if v}))
+    return st.one_of(st.sampled_from(PROFILES).map(copy.deepcopy), raw.map(lambda o: {k: v for k, v in o.items() if v}))
 
 
 # ----------------------------------------------------------------------------- events

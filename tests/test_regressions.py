@@ -1,0 +1,58 @@
+"""Shrunk examples found by the properties (tests/test_properties.py), kept as plain tests.
+
+No engine failure has been found so far. The examples below are the ones Hypothesis shrank when the
+engine was deliberately broken (allocation newest first, round half-even, a notice's last day one
+day short) to show that the properties catch it; they pin those behaviours down for good.
+An engine bug found later goes here with ``@pytest.mark.xfail(strict=True, reason=...)``.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+import engine
+from tests import invariants as inv
+
+D = dt.date
+
+
+def run(doc):
+    return engine.replay(engine.load_scenario(doc))
+
+
+def test_money_goes_to_the_oldest_year_first():
+    # Shrunk by test_allocation_goes_oldest_first with _allocate mutated to newest first.
+    doc = {"scenario": 1, "convention": "cdg62-demat", "name": "Commune d'Arras", "start": D(2024, 2, 29),
+           "horizon": D(2026, 1, 1), "member": {"agents": 351}, "consultations": {2020: 0, 2021: 50},
+           "events": [{"date": D(2024, 2, 29), "type": "payment", "amount": "1000.00"}]}
+    tl = run(doc)
+    inv.check_all(doc, tl)
+    y2024, y2025, y2026 = (tl.contribution(y) for y in (2024, 2025, 2026))
+    assert y2024.due == Decimal("419.40")  # 250.00 x 307 / 366
+    assert y2024.paid == y2024.due
+    assert y2025.paid == min(y2025.due, Decimal("1000.00") - y2024.due)
+    assert y2024.paid + y2025.paid + y2026.paid == Decimal("1000.00")
+
+
+def test_half_cent_rounds_up():
+    # Shrunk target of test_due_is_prorata_rounded_half_up with round_cent mutated to half-even.
+    doc = {"scenario": 1, "convention": "cdg62-demat", "name": "Half cent", "start": D(2028, 11, 1),
+           "horizon": D(2028, 12, 31), "member": {"agents": 400},
+           "overrides": {"contribution": {"grid": {"large": ["1.83"] * 5}}}, "events": []}
+    tl = run(doc)
+    inv.check_all(doc, tl)
+    c = tl.contribution(2028)
+    assert (c.covered_days, c.year_days, c.due) == (61, 366, Decimal("0.31"))  # 1.83 x 61 / 366 = 0.305
+
+
+def test_member_notice_on_29_february_ends_on_29_april():
+    # Shrunk by test_last_day_respects_notice_period_and_immediacy with the last day one day short.
+    doc = {"scenario": 1, "convention": "cdg62-demat", "name": "Leap", "start": D(2024, 2, 29),
+           "member": {"agents": 10},
+           "events": [{"date": D(2024, 2, 29), "type": "notice", "by": "member",
+                       "received": {"cdg": D(2024, 2, 29), "archives": D(2024, 2, 29)}}]}
+    tl = run(doc)
+    inv.check_all(doc, tl)
+    assert (tl.termination.notified, tl.termination.last_day) == (D(2024, 2, 29), D(2024, 4, 29))
+    assert tl.state_on(D(2024, 4, 29)) == "initial_term"
+    assert tl.state_on(D(2024, 4, 30)) == "terminated"
