@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import threading
 from typing import Any, Mapping
 
 import attrs
@@ -34,13 +35,14 @@ def replay(scenario: Scenario, until: dt.date | None = None) -> Timeline:
 class Session:
     """A live convention: apply events one at a time, ask for the timeline at any moment.
 
-    Each :meth:`apply` adds a fact; :meth:`timeline` replays everything known so far (a replay
-    is a pure function of the facts, so the answer never depends on the order facts were applied
-    in within a day beyond their file order, as for a scenario file).
+    Each :meth:`apply` adds a fact; :meth:`timeline` replays everything known so far. As in a
+    scenario file, facts may come in any date order: they are replayed by date, and facts of the
+    same date in the order they were applied. A session may be shared between threads.
     """
 
     def __init__(self, scenario: Scenario):
         self._scenario = scenario
+        self._lock = threading.Lock()  # one session may be shared by a service's threads
 
     @property
     def scenario(self) -> Scenario:
@@ -50,13 +52,14 @@ class Session:
         """Add one fact: an :class:`~engine.events.Event`, or a mapping written as in a scenario
         file (``{"date": "2027-01-20", "type": "payment", "amount": "1000.00"}``). An invalid
         mapping raises :class:`ScenarioError` and leaves the session unchanged."""
-        seq = len(self._scenario.events)
-        if isinstance(event, Mapping):
-            event = _load_event(event, seq=seq, filename="<session>")
-        else:
-            event = attrs.evolve(event, seq=seq)
-        self._scenario = attrs.evolve(self._scenario, events=self._scenario.events + (event,))
-        return event
+        with self._lock:
+            seq = len(self._scenario.events)
+            if isinstance(event, Mapping):
+                event = _load_event(event, seq=seq, filename="<session>")
+            else:
+                event = attrs.evolve(event, seq=seq)
+            self._scenario = attrs.evolve(self._scenario, events=self._scenario.events + (event,))
+            return event
 
     def timeline(self, until: dt.date | None = None) -> Timeline:
         return _replay(self._scenario, until)

@@ -28,3 +28,17 @@ def test_sessions_are_independent():
     before = b.timeline().to_json()
     a.apply(next(e for e in SCENARIOS[0].events))
     assert b.timeline().to_json() == before
+
+
+def test_one_session_shared_by_threads_keeps_every_fact():
+    base = SCENARIOS[0]
+    session = engine.Session(base)
+
+    def pay(i):
+        session.apply({"date": base.start.isoformat(), "type": "payment", "amount": "1.00"})
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        list(pool.map(pay, range(400)))
+    events = session.scenario.events
+    assert len(events) == len(base.events) + 400
+    assert sorted(e.seq for e in events[len(base.events):]) == list(range(len(base.events), len(events)))
