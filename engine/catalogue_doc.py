@@ -45,14 +45,6 @@ def _when(when: Mapping) -> str:
     return ", ".join(f"`{k}: {_scalar(v)}`" for k, v in when.items())
 
 
-def _leaves(tree: Mapping, prefix: str = ""):
-    for key, node in tree.items():
-        if isinstance(node, Mapping) and "value" in node:
-            yield prefix + key, node
-        elif isinstance(node, Mapping):
-            yield from _leaves(node, prefix + key + ".")
-
-
 def render(rules_id: str = DEFAULT) -> str:
     """The Markdown page of one rules file (a shipped id, or a path to a rules file)."""
     rf = rulesfile.load(rulesfile.find(rules_id))
@@ -94,7 +86,7 @@ def render(rules_id: str = DEFAULT) -> str:
         "| parameter | value | article | clause | note |",
         "|---|---|---|---|---|",
     ]
-    for path, node in _leaves(rf.sources):
+    for path, node in rulesfile.leaves(rf.sources):
         out.append(f"| `{path}` | `{_cell(_value(node.get('value')))}` | {_cell(node.get('article', ''))} | "
                    f"« {_cell(node.get('clause', ''))} » | {_cell(node.get('note', ''))} |")
     out += [

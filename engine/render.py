@@ -305,7 +305,7 @@ def catalogue(rules_id: str | None) -> str:
                             maxcolwidths=[None, None, 45, 50]))
         out.append("")
         out.append(tabulate([[path, _value(node.get("value")), node["article"], node["clause"]]
-                             for path, node in _leaves(rf.sources)],
+                             for path, node in rulesfile.leaves(rf.sources)],
                             headers=["parameter", "value", "article", "clause"],
                             maxcolwidths=[None, 30, None, 60], disable_numparse=True))
         out.append("")
@@ -322,11 +322,3 @@ def _value(v: Any) -> str:
     if isinstance(v, bool):
         return "true" if v else "false"
     return str(v)
-
-
-def _leaves(tree: Mapping, prefix: str = ""):
-    for k, node in tree.items():
-        if isinstance(node, Mapping) and "value" in node:
-            yield prefix + k, node
-        elif isinstance(node, Mapping):
-            yield from _leaves(node, prefix + k + ".")

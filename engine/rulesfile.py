@@ -29,6 +29,15 @@ class RulesFile:
     not_encoded: tuple
 
 
+def leaves(tree: Mapping, prefix: str = ""):
+    """(dotted name, node) for each parameter of a rules file's tree (leaves hold a `value`)."""
+    for key, node in tree.items():
+        if isinstance(node, Mapping) and "value" in node:
+            yield prefix + key, node
+        elif isinstance(node, Mapping):
+            yield from leaves(node, prefix + key + ".")
+
+
 def shipped_ids() -> tuple[str, ...]:
     root = importlib.resources.files("engine.rules")
     return tuple(sorted(p.name[:-5] for p in root.iterdir() if p.name.endswith(".yaml")))
