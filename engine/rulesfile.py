@@ -56,6 +56,33 @@ def find(ref: str, base_dir: str | None = None) -> str:
     )
 
 
+# The consequences a rule's `do` may name (engine/replay.py carries them out).
+CONSEQUENCES = frozenset({
+    "started", "terminated", "expire", "renew", "after_termination", "record_agents",
+    "record_count", "amend", "call", "overdue", "cured", "payment", "notice_void",
+    "terminate_now", "supersede_newcomer", "refuse_notice", "unfounded",
+    "schedule_termination", "adjust", "documents", "dispute", "signed",
+})
+
+
+def _check_catalogue(path: str, catalogue: Any) -> None:
+    if not isinstance(catalogue, Mapping) or not catalogue:
+        raise RulesError(f"{path}: a rules file needs its `rules:` catalogue")
+    for rule_id, rule in catalogue.items():
+        where = f"{path}: rules.{rule_id}"
+        if not isinstance(rule, Mapping) or not isinstance(rule.get("article"), str):
+            raise RulesError(f"{where}: a rule needs its `article`")
+        when = rule.get("when")
+        if not isinstance(when, Mapping) or not when or not all(
+                isinstance(v, (str, bool, int)) for v in when.values()):
+            raise RulesError(f"{where}: `when` must map event fields to values")
+        if rule.get("do") not in CONSEQUENCES:
+            raise RulesError(f"{where}: unknown consequence `do: {rule.get('do')}` "
+                             f"(known: {', '.join(sorted(CONSEQUENCES))})")
+        if '"' in str(rule_id):
+            raise RulesError(f"{where}: a rule id cannot hold a double quote")
+
+
 @functools.lru_cache(maxsize=64)
 def load(path: str) -> RulesFile:
     """Read and check a rules file; cached, the result is immutable."""
@@ -71,7 +98,8 @@ def load(path: str) -> RulesFile:
         params.Params.from_tree(tree)
     except params.ParamError as e:
         raise RulesError(f"{path}: parameters.{e}") from None
-    catalogue = doc.get("rules") or {}
+    catalogue = doc.get("rules")
+    _check_catalogue(path, catalogue)
     return RulesFile(
         id=str(doc.get("id") or os.path.basename(path).rsplit(".", 1)[0]),
         path=path,

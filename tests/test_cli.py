@@ -130,3 +130,25 @@ def test_check_an_invalid_file_goes_to_stderr_and_exits_2(tmp_path, capsys):
 def test_check_with_no_files_is_a_usage_error(tmp_path, capsys):
     assert cli.main(["check", str(tmp_path)]) == 2
     assert capsys.readouterr().out == ""
+
+
+@pytest.mark.parametrize("mutate,message", [
+    (lambda t: t.replace("\nrules:\n", "\nrules_gone:\n"), "needs its `rules:` catalogue"),
+    (lambda t: t.replace("do: started", "do: start_everything"), "unknown consequence"),
+])
+def test_a_broken_custom_rules_file_is_refused_at_its_line(tmp_path, mutate, message):
+    rules = (ROOT / "rules" / "cdg62-demat.yaml").read_text(encoding="utf-8")
+    (tmp_path / "custom.yaml").write_text(mutate(rules), encoding="utf-8")
+    scenario = tmp_path / "s.yaml"
+    scenario.write_text("scenario: 1\nconvention: custom.yaml\nname: x\nstart: 2026-01-01\n"
+                        "member: {agents: 1}\n", encoding="utf-8")
+    r = run("run", str(scenario))
+    assert r.returncode == 2 and r.stdout == ""
+    assert r.stderr.startswith(f"{scenario}:2: ") and message in r.stderr
+
+
+def test_every_consequence_a_rules_file_may_name_is_carried_out():
+    from engine.replay import Replay
+    from engine.rulesfile import CONSEQUENCES
+    import engine
+    assert set(Replay(engine.load_scenario(PDC))._actions) == CONSEQUENCES
