@@ -100,7 +100,7 @@ def notice_outcome(r, party: str, notified: dt.date) -> dt.date | None:
     if p.extend_to_working_day:
         last = dates.next_working_day(last)
     if p.effect == "at_period_end":
-        last = r._at_period_end(last)
+        last = r.at_period_end(last)
         if last is None:
             return None
     if last < r.initial_end:
@@ -171,7 +171,7 @@ def deadlines(scenario: Scenario, timeline: Timeline, as_of: dt.date) -> Deadlin
     # The next period end on or after as_of that is followed by a renewal.
     b = r.base
     renewal_end = None
-    for k, end in enumerate(r._period_ends()):  # only the initial term unless periodic
+    for k, end in enumerate(r.period_ends()):  # only the initial term unless periodic
         if end >= as_of:
             renews = b.renewal == "indefinite" or (
                 b.renewal == "periodic" and (b.max_renewals is None or k < b.max_renewals))

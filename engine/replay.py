@@ -151,7 +151,6 @@ class Replay:
         self.ruling: _Ruling | None = None
         self.first_notified: dt.date | None = None
         self.terminated = False
-        self.renewals = 0
         # An amicable attempt opened and not yet followed by a referral (Art. 6: each referral
         # to the court comes after its own attempt).
         self.amicable_attempt = False
@@ -199,7 +198,7 @@ class Replay:
             return dates.period_end(self.start, b.initial, b.renewal_period, b.max_renewals)
         return None
 
-    def _period_ends(self):
+    def period_ends(self):
         """Last days of the successive periods (0: the initial term)."""
         b = self.base
         yield self.initial_end
@@ -375,7 +374,7 @@ class Replay:
         if p.extend_to_working_day:
             last = dates.next_working_day(last)
         if p.effect == "at_period_end":
-            last = self._at_period_end(last)
+            last = self.at_period_end(last)
         refused = False
         if last is not None and last < self.initial_end:
             if p.within_initial_term == "postponed":
@@ -396,11 +395,11 @@ class Replay:
         out.update(notified=n, last_day=last, raw_last_day=raw, period=p.notice_periods[e.by])
         return out
 
-    def _at_period_end(self, day: dt.date) -> dt.date | None:
+    def at_period_end(self, day: dt.date) -> dt.date | None:
         """End of the first period that ends on or after ``day`` (None: none does)."""
         if self.base.renewal == "indefinite":
             return self.initial_end if self.initial_end >= day else day
-        for end in self._period_ends():
+        for end in self.period_ends():
             if end >= day:
                 return end
         return None
@@ -425,7 +424,6 @@ class Replay:
         self._push(self.initial_end + dates.ONE_DAY, PH_PERIOD_END, "period_end", 0)
 
     def _renew(self, k: int) -> None:
-        self.renewals = k + 1
         b = self.base
         detail: dict[str, Any] = {"renewal": k + 1, "previous_period_ended": self.today - dates.ONE_DAY}
         if b.renewal == "periodic":
