@@ -294,7 +294,7 @@ class Replay:
         self._decide("call", year)
 
     def _item_check(self, _: Any) -> None:
-        self._check_standing()
+        self._check_standing(overdue_check=True)
 
     def _item_event(self, e: Event) -> None:
         getattr(self, "_event_" + e.type)(e)
@@ -689,9 +689,14 @@ class Replay:
                     return True
         return False
 
-    def _check_standing(self) -> None:
+    def _check_standing(self, overdue_check: bool = False) -> None:
+        """Ask the rules about the standing when it may change: a default starts only in the
+        day's phase (e) (``overdue_check``); a cure whenever money or a lower due covers all."""
+        in_default = self.standing == "in_default"
+        if not in_default and not overdue_check:
+            return
         overdue = self._any_overdue()
-        if overdue != (self.standing == "in_default"):
+        if overdue != in_default:
             self._decide("standing", overdue=overdue, in_default=self.standing == "in_default")
 
     def _payment(self, e: PaymentReceived) -> None:

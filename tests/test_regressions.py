@@ -56,3 +56,22 @@ def test_member_notice_on_29_february_ends_on_29_april():
     assert (tl.termination.notified, tl.termination.last_day) == (D(2024, 2, 29), D(2024, 4, 29))
     assert tl.state_on(D(2024, 4, 29)) == "initial_term"
     assert tl.state_on(D(2024, 4, 30)) == "terminated"
+
+
+def test_a_default_uncovered_by_a_late_count_starts_in_phase_e():
+    # Found by a 3,000-example differential run: a consultations count learned on 1 January raises
+    # the dues of three past years; the money moves to them and leaves 2026 short. The default
+    # starts in phase (e) of that day (SPEC 5.12), after the day's call in phase (d).
+    doc = {"scenario": 1, "convention": "cdg62-demat", "name": "A", "start": D(2024, 2, 29),
+           "member": {"agents": 0}, "consultations": {2020: 0, 2021: 0},
+           "events": [{"date": D(2024, 2, 29), "type": "payment", "amount": "1000.00"},
+                      {"date": D(2027, 1, 1), "type": "consultations", "year": 2021, "count": 50},
+                      {"date": D(2024, 2, 29), "type": "payment", "amount": "1000.00"},
+                      {"date": D(2024, 2, 29), "type": "amendment", "effective": D(2024, 2, 29),
+                       "set": {"contribution": {"grid": {"small": ["500.00", "1000.00", "1000.00",
+                                                                   "1000.00", "1000.00"]}}}}]}
+    tl = run(doc)
+    inv.check_all(doc, tl)
+    day = [e.kind for e in tl.entries if e.date == D(2027, 1, 1)]
+    assert day == ["consultations_recorded"] + ["contribution_adjusted"] * 3 + [
+        "contribution_called", "payment_overdue"]
