@@ -26,7 +26,7 @@ LABELS = {
         "rule": "rule", "detail": "detail", "level": "level", "code": "code", "message": "message",
         "unallocated": "Unallocated", "yes": "yes", "no": "", "open": "…",
         "by": "by", "notified": "notified", "last_day": "last day", "immediate": "immediate",
-        "on": "on",
+        "on": "on", "colon": ": ",
         # state, deadlines, whatif
         "not_in_force": "not in force (before the start {start})",
         "no_termination": "none (no notice given)",
@@ -65,7 +65,7 @@ LABELS = {
         "rule": "règle", "detail": "détail", "level": "niveau", "code": "code", "message": "message",
         "unallocated": "Non affecté", "yes": "oui", "no": "", "open": "…",
         "by": "par", "notified": "notifiée le", "last_day": "dernier jour", "immediate": "immédiate",
-        "on": "le",
+        "on": "le", "colon": " : ",  # French typography: a space before the colon
         "not_in_force": "pas en vigueur (avant le début, le {start})",
         "no_termination": "aucune (pas de dénonciation)",
         "terminated_since": "terminée depuis le {since} (par {by}, notifiée le {notified}, dernier jour {last})",
@@ -152,7 +152,7 @@ def table(t: Timeline, lang: str = "en") -> str:
           word(p.standing, lang), L["yes"] if p.notice else L["no"]] for p in t.periods],
         headers=[L["from"], L["to"], L["state"], L["standing"], L["notice"]]))
     out.append("")
-    out.append(f"{L['termination']}: " + (
+    out.append(f"{L['termination']}{L['colon']}" + (
         L["none"] if t.termination is None else
         f"{L['by']} {word(t.termination.by, lang)}, {L['notified']} {day(t.termination.notified, lang) or '-'}, "
         f"{L['last_day']} {day(t.termination.last_day, lang)}"
@@ -168,7 +168,7 @@ def table(t: Timeline, lang: str = "en") -> str:
                  L["balance"], L["called_on"]],
         disable_numparse=True, colalign=("left",) * 3 + ("right",) * 5 + ("left",)))
     if t.unallocated:
-        out.append(f"{L['unallocated']}: {amount(t.unallocated, lang)}")
+        out.append(f"{L['unallocated']}{L['colon']}{amount(t.unallocated, lang)}")
     out.append("")
     out.append(L["entries"])
     out.append(tabulate(
@@ -227,7 +227,7 @@ def state(t: Timeline, on: dt.date, lang: str = "en", money: Timeline | None = N
     if c is not None:
         lines.append(f"{on.year}: {L['due']} {amount(c.due, lang)}, {L['paid']} {amount(c.paid, lang)}, "
                      f"{L['balance']} {amount(c.balance, lang)}")
-    lines.append(f"{L['termination']}: {termination_line(t, on, lang)}")
+    lines.append(f"{L['termination']}{L['colon']}{termination_line(t, on, lang)}")
     return "\n".join(lines) + "\n"
 
 
