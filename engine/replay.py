@@ -66,7 +66,7 @@ class _Year:
     year_days: int
     agents: int
     stand_in: int | None
-    count: int | None = None  # the consultations count the band was read from
+    read_from: tuple = (None, None)  # (year, count) of the consultations the band was read from
     band: int = 1
     column: str = "small"
     annual: Decimal = money.ZERO
@@ -97,6 +97,7 @@ class _Figures:
     basis: str  # known | estimated | unknown
     count: int | None
     stand_in: int | None
+    source: int | None  # the year whose count the band was read from
 
 
 _BASES: dict[tuple, tuple] = {}
@@ -489,11 +490,11 @@ class Replay:
     def _figures(self, y: _Year, covered: int, p: P.Params) -> _Figures:
         basis_year = y.year - 1 if p.band_basis == "previous_year" else y.year
         if basis_year in self.counts:
-            count, basis, stand_in = self.counts[basis_year], "known", None
+            count, basis, stand_in, source = self.counts[basis_year], "known", None, basis_year
         elif y.stand_in is not None and y.stand_in in self.counts:
-            count, basis, stand_in = self.counts[y.stand_in], "estimated", y.stand_in
+            count, basis, stand_in, source = self.counts[y.stand_in], "estimated", y.stand_in, y.stand_in
         else:
-            count, basis, stand_in = None, "unknown", None
+            count, basis, stand_in, source = None, "unknown", None, None
         g = p.grid
         band = 1 if count is None else g.band(count)
         column = g.column(y.agents)
@@ -504,7 +505,7 @@ class Replay:
             due = annual
         else:
             due = money.round_cent(annual * covered / y.year_days)
-        return _Figures(band, column, annual, due, basis, count, stand_in)
+        return _Figures(band, column, annual, due, basis, count, stand_in, source)
 
     def _call(self, year: int) -> None:
         first = max(self.start, dt.date(year, 1, 1))
@@ -520,7 +521,8 @@ class Replay:
             stand_in = max(earlier) if earlier else None
         y = _Year(year, self.today, covered, dates.year_days(year), self.agents, stand_in)
         f = self._figures(y, covered, p)
-        y.band, y.column, y.annual, y.due, y.count = f.band, f.column, f.annual, f.due, f.count
+        y.band, y.column, y.annual, y.due = f.band, f.column, f.annual, f.due
+        y.read_from = (f.source, f.count)
         due_date = self.today + p.payment_term
         y.charges.append(_Charge(due_date, f.due))
         self.years[year] = y
@@ -599,7 +601,8 @@ class Replay:
             covered, cause = self._target_covered(y)
             p = self.params_on(y.called_on)
             f = self._figures(y, covered, p)
-            recount = f.count != y.count
+            read_from = (f.source, f.count)
+            recount = read_from != y.read_from
             if f.due == y.due:
                 # Nothing owed changes (a free column, an equal amount): figures follow silently.
                 y.band, y.column, y.annual, y.covered_days = f.band, f.column, f.annual, covered
@@ -608,7 +611,7 @@ class Replay:
                     cause = "band" if f.band != y.band else "late_fact"
                 self._decide("adjust", (y, covered, f), cause=cause)
                 changed = True
-            y.count = f.count
+            y.read_from = read_from
             if recount:
                 self._band_boundary(y, f, p)
         if changed:
