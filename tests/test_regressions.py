@@ -75,3 +75,18 @@ def test_a_default_uncovered_by_a_late_count_starts_in_phase_e():
     day = [e.kind for e in tl.entries if e.date == D(2027, 1, 1)]
     assert day == ["consultations_recorded"] + ["contribution_adjusted"] * 3 + [
         "contribution_called", "payment_overdue"]
+
+
+def test_the_basis_years_own_count_replacing_a_stand_in_is_read_again():
+    # Found by a differential run: 2024's band came from the 2020 stand-in (150, ambiguous); the
+    # 2023 count arrives with the same value. The band now rests on another count, whose other
+    # reading still differs (band 3 costs 500.00, band 2 1000.00 here): the diagnostic is repeated.
+    doc = {"scenario": 1, "convention": "cdg62-demat", "name": "A", "start": D(2024, 2, 29),
+           "horizon": D(2025, 12, 31), "member": {"agents": 0}, "consultations": {2020: 150},
+           "overrides": {"contribution": {"grid": {
+               "small": ["1000.00", "1000.00", "500.00", "1000.00", "1000.00"]}}},
+           "events": [{"date": D(2025, 1, 1), "type": "consultations", "year": 2023, "count": 150}]}
+    tl = run(doc)
+    inv.check_all(doc, tl)
+    ambiguous = [(d.date, d.message[:4]) for d in tl.diagnostics if d.code == "ambiguous_boundary"]
+    assert ambiguous == [(D(2024, 2, 29), "2024"), (D(2025, 1, 1), "2024"), (D(2025, 1, 1), "2025")]
