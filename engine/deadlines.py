@@ -95,22 +95,8 @@ def known_replay(scenario: Scenario, as_of: dt.date):
 def notice_outcome(r, party: str, notified: dt.date) -> dt.date | None:
     """The last day a (non-immediate) notice by ``party`` notified on ``notified`` would have,
     computed in the order of SPEC 5.2; None when it would have no effect (refused, after expiry)."""
-    p = r.params_on(notified)
-    last = dates.notice_last_day(notified, p.notice_periods[party])
-    if p.extend_to_working_day:
-        last = dates.next_working_day(last)
-    if p.effect == "at_period_end":
-        last = r.at_period_end(last)
-        if last is None:
-            return None
-    if last < r.initial_end:
-        if p.within_initial_term == "postponed":
-            last = r.initial_end
-        elif p.within_initial_term == "refused":
-            return None
-    if r.final_end is not None and last > r.final_end:
-        return None
-    return last
+    _, last, refused, beyond = r.notice_last_day(party, notified)
+    return None if refused or beyond else last
 
 
 def _latest_notice(r, party: str, last_allowed: dt.date, not_before: dt.date) -> dt.date | None:

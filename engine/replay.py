@@ -371,18 +371,7 @@ class Replay:
         out["before_start"] = n < self.start
         n = max(n, self.start)
         p = self.params_on(n)
-        raw = last = dates.notice_last_day(n, p.notice_periods[e.by])
-        if p.extend_to_working_day:
-            last = dates.next_working_day(last)
-        if p.effect == "at_period_end":
-            last = self.at_period_end(last)
-        refused = False
-        if last is not None and last < self.initial_end:
-            if p.within_initial_term == "postponed":
-                last = self.initial_end
-            elif p.within_initial_term == "refused":
-                refused = True
-        beyond = last is None or (self.final_end is not None and last > self.final_end)
+        raw, last, refused, beyond = self.notice_last_day(e.by, n)
         key = (last or FAR, n)
         r = self.ruling
         fields.update(
@@ -395,6 +384,27 @@ class Replay:
         )
         out.update(notified=n, last_day=last, raw_last_day=raw, period=p.notice_periods[e.by])
         return out
+
+    def notice_last_day(self, by: str, n: dt.date) -> tuple:
+        """The last day of a notice by ``by`` notified ``n``, in the order of SPEC 5.2.
+
+        Returns ``(N + P, last day or None when no period ends late enough, refused, beyond the
+        expiry)``; the parameters are those of N.
+        """
+        p = self.params_on(n)
+        raw = last = dates.notice_last_day(n, p.notice_periods[by])
+        if p.extend_to_working_day:
+            last = dates.next_working_day(last)
+        if p.effect == "at_period_end":
+            last = self.at_period_end(last)
+        refused = False
+        if last is not None and last < self.initial_end:
+            if p.within_initial_term == "postponed":
+                last = self.initial_end
+            elif p.within_initial_term == "refused":
+                refused = True
+        beyond = last is None or (self.final_end is not None and last > self.final_end)
+        return raw, last, refused, beyond
 
     def at_period_end(self, day: dt.date) -> dt.date | None:
         """End of the first period that ends on or after ``day`` (None: none does)."""
