@@ -13,6 +13,7 @@ from .replay import replay
 from .timeline import Contribution, Timeline
 
 OUTCOMES = ("accepted", "superseded", "refused", "void", "no_effect")
+HYPOTHESIS_LINE = -1
 
 
 @attrs.frozen
@@ -33,7 +34,8 @@ def with_notice(scenario: Scenario, party: str, on: dt.date) -> Scenario:
     (the recipients in force on ``on``, with the amendments known by then)."""
     recipients = known_replay(scenario, on).params_on(on).recipients[party]
     seq = max((e.seq for e in scenario.events), default=-1) + 1
-    notice = NoticeReceived(date=on, line=0, seq=seq, by=party,
+    # line -1 marks the hypothetical notice (a scenario given as a mapping has line 0 everywhere)
+    notice = NoticeReceived(date=on, line=HYPOTHESIS_LINE, seq=seq, by=party,
                             received=tuple((r, Receipt(delivered=on)) for r in recipients))
     return attrs.evolve(scenario, events=scenario.events + (notice,))
 
@@ -43,16 +45,16 @@ def _outcome(t: Timeline, party: str, on: dt.date) -> str:
     displaced later by an earlier-ending one is ``superseded``)."""
     r = t.termination
     if r is not None and r.by == party and r.notified == on and any(
-            e.kind == "termination_scheduled" and e.detail.get("line") == 0 and e.date == on
+            e.kind == "termination_scheduled" and e.detail.get("line") == HYPOTHESIS_LINE and e.date == on
             for e in t.entries):
         return "accepted"
     kinds = {"termination_scheduled": "superseded", "notice_superseded": "superseded",
              "notice_refused": "refused"}
     for e in t.entries:
-        if e.date == on and e.kind in kinds and e.detail.get("line") == 0 \
+        if e.date == on and e.kind in kinds and e.detail.get("line") == HYPOTHESIS_LINE \
                 and e.detail.get("by") == party and e.detail.get("notified") is not None:
             return kinds[e.kind]
-    if any(d.date == on and d.code == "event_after_termination" and "line 0" in d.message
+    if any(d.date == on and d.code == "event_after_termination" and f"line {HYPOTHESIS_LINE})" in d.message
            for d in t.diagnostics):
         return "no_effect"
     return "void"

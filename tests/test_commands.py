@@ -496,3 +496,18 @@ def test_report_command_until_and_atomic_write(tmp_path, capsys):
     assert code == 2 and "before the start" in err
     code, out, err = main(capsys, "report", PDC, "--html", tmp_path / "missing" / "r.html")
     assert code == 2 and out == "" and len(err.splitlines()) == 1
+
+
+def test_whatif_outcome_on_a_scenario_given_as_a_mapping():
+    # Events loaded from a mapping all have line 0: the hypothetical notice must still be told
+    # apart from the scenario's own notice.
+    from engine.whatif import whatif
+    import engine
+    doc = {"scenario": 1, "convention": "cdg62-demat", "name": "M", "start": D("2026-01-01"),
+           "member": {"agents": 400}, "consultations": {2025: 100},
+           "events": [{"date": D("2027-03-01"), "type": "notice", "by": "member",
+                       "received": {"cdg": D("2027-03-01"), "archives": D("2027-03-01")}}]}
+    # The same notice again: same last day, same N, processed later: it loses the ranking.
+    w = whatif(engine.load_scenario(doc), "member", D("2027-03-01"))
+    assert w.outcome == "superseded"
+    assert w.hypothesis.termination.last_day == D("2027-05-01")
