@@ -182,9 +182,7 @@ def cmd_state(args) -> str:
     s = load_scenario(args.file)
     if args.on < s.start:
         raise ScenarioError(args.file, 0, f"--on {args.on} is before the start {s.start}")
-    t = replay(s)
-    if args.on > t.horizon:
-        t = replay(s, until=args.on)
+    t = _timeline_covering(s, args.on)
     # State and termination with hindsight (the legal situation); money as known on that day.
     known = replay(s, until=args.on)
     return render.state(t, args.on, lang=args.lang, money=known)
