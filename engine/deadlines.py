@@ -155,13 +155,10 @@ def deadlines(scenario: Scenario, timeline: Timeline, as_of: dt.date) -> Deadlin
                          last_day=t.last_day)
 
     # The next period end on or after as_of that is followed by a renewal.
-    b = r.base
     renewal_end = None
     for k, end in enumerate(r.period_ends()):  # only the initial term unless periodic
         if end >= as_of:
-            renews = b.renewal == "indefinite" or (
-                b.renewal == "periodic" and (b.max_renewals is None or k < b.max_renewals))
-            if renews:
+            if r.can_renew_after(k):
                 renewal_end = end
             break
 

@@ -143,7 +143,7 @@ class Replay:
         self.counts: dict[int, int] = dict(scenario.consultations)
         self.agents = scenario.agents
         self.amendments: list[AmendmentSigned] = []
-        self._param_cache: dict[tuple, P.Params] = {(): self.base}
+        self._param_cache: dict[tuple, P.Params] = {}
         self.years: dict[int, _Year] = {}
         self.received = money.ZERO
         self.unallocated = money.ZERO
@@ -284,10 +284,13 @@ class Replay:
     def _item_period_end(self, k: int) -> None:
         if self.terminated:
             return
+        self._decide("period_end", k, renewal=self.base.renewal, can_renew=self.can_renew_after(k))
+
+    def can_renew_after(self, k: int) -> bool:
+        """Whether period k (0: the initial term) may be followed by a tacit renewal."""
         b = self.base
-        can = b.renewal == "indefinite" or (
+        return b.renewal == "indefinite" or (
             b.renewal == "periodic" and (b.max_renewals is None or k < b.max_renewals))
-        self._decide("period_end", k, renewal=b.renewal, can_renew=can)
 
     def _item_call(self, year: int) -> None:
         if self.terminated:
@@ -419,6 +422,10 @@ class Replay:
         """Standing when processing a notice notified ``day``: now if today, else end of that day."""
         if day >= self.today:
             return self.standing
+        return self._standing_end_of(day)
+
+    def _standing_end_of(self, day: dt.date) -> str:
+        """The standing recorded at the end of ``day`` (the last change on or before it)."""
         result = "current"
         for d, st in self.standing_changes:
             if d > day:
@@ -865,14 +872,6 @@ class Replay:
         days = sorted(d for d in cuts if self.start <= d <= self.horizon)
         notice_from = self.first_notified if r is not None and r.notified is not None else None
 
-        def standing_on(day: dt.date) -> str:
-            st = "current"
-            for d, s in self.standing_changes:
-                if d > day:
-                    break
-                st = s
-            return st
-
         def state_on(day: dt.date) -> tuple:
             if end_of_force is not None and day > end_of_force:
                 state = "terminated"
@@ -881,7 +880,7 @@ class Replay:
             else:
                 state = "renewed"
             notice = notice_from is not None and notice_from <= day <= end_of_force
-            return state, standing_on(day), notice
+            return state, self._standing_end_of(day), notice
 
         out: list[Period] = []
         for i, day in enumerate(days):
