@@ -17,6 +17,7 @@ from .events import Event, Scenario
 from .loader import load_event as _load_event
 from .loader import load_scenario as _load
 from .replay import replay as _replay
+from .rulesfile import of_scenario as rules_of
 from .timeline import Timeline
 
 __all__ = ["load_scenario", "replay", "Session"]
@@ -55,7 +56,8 @@ class Session:
         with self._lock:
             seq = len(self._scenario.events)
             if isinstance(event, Mapping):
-                event = _load_event(event, seq=seq, filename="<session>")
+                event = _load_event(event, rules=rules_of(self._scenario), seq=seq,
+                                    filename="<session>")
             else:
                 event = attrs.evolve(event, seq=seq)
             self._scenario = attrs.evolve(self._scenario, events=self._scenario.events + (event,))

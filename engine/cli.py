@@ -18,7 +18,8 @@ from . import expect as expect_mod
 from . import render
 from .api import load_scenario, replay
 from .errors import ScenarioError
-from .rulesfile import RulesError
+from .rulesfile import UnknownConvention
+from .rulesfile import of_scenario as rules_of
 
 
 class UsageError(Exception):
@@ -66,7 +67,8 @@ def _parser() -> argparse.ArgumentParser:
 
     wi = sub.add_parser("whatif", help="the outcome of a notice given on a date, beside the baseline")
     wi.add_argument("file")
-    wi.add_argument("--notice", choices=("member", "cdg"), required=True)
+    wi.add_argument("--notice", metavar="PARTY", required=True,
+                    help="the party giving notice (one of the convention's parties)")
     wi.add_argument("--on", type=_date_arg, required=True)
     wi.add_argument("--lang", choices=("en", "fr"), default="en")
 
@@ -213,6 +215,9 @@ def cmd_whatif(args) -> str:
     from .whatif import whatif
 
     s = load_scenario(args.file)
+    parties = tuple(rules_of(s).parties)
+    if args.notice not in parties:
+        raise UsageError(f"--notice: unknown party {args.notice!r} (expected {' or '.join(parties)})")
     if args.on < s.start:
         raise ScenarioError(args.file, 0, f"--on {args.on} is before the start {s.start}")
     return render.whatif(whatif(s, args.notice, args.on), lang=args.lang)
@@ -250,7 +255,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ScenarioError as e:
         sys.stderr.write(f"{e}\n")
         return 2
-    except (RulesError, UsageError) as e:
+    except (UnknownConvention, UsageError) as e:
         sys.stderr.write(f"convention: {e}\n")
         return 2
     except Exception as e:  # a bug of ours: still one line, never a traceback

@@ -12,22 +12,26 @@ timeline's, with hindsight (as `convention state` shows it).
 from __future__ import annotations
 
 import datetime as dt
+from typing import TYPE_CHECKING, Any
 
 import attrs
 
-from . import dates, params as P
+from . import calendar, dates, rulesfile
 from .events import Scenario
-from .timeline import Timeline
+from .rulecore import CATCH_ALL, Decider
 
-PARTIES = P.PARTIES
+if TYPE_CHECKING:  # no import at run time: a timeline is handed in
+    from .timeline import Timeline
+
 _SEARCH_DAYS = 800  # how far back the notice-deadline search may step (extensions are a few days)
+_EFFECTIVE = ("schedule_termination", "terminate_now")  # consequences that end the convention
 
 
 @attrs.frozen
 class NoticeDeadline:
     """One party's notice deadline."""
 
-    party: str  # member | cdg
+    party: str  # a party of the rules file
     period: str  # the notice period in force then, ISO 8601 (P2M)
     notice_by: dt.date | None  # latest notification day so that the last day is before the renewal
     passed: bool  # notice_by is before the as-of date: that renewal can no longer be avoided
@@ -63,6 +67,11 @@ class Deadlines:
     termination_by: str | None = None
     notified: dt.date | None = None
     last_day: dt.date | None = None
+    # The rules file's words for the parties, for the calendar's texts; not part of the value.
+    rules: Any = attrs.field(default=None, eq=False, repr=False)
+
+    def label(self, who: str, lang: str = "en") -> str:
+        return who if self.rules is None else self.rules.label(who, lang)
 
     def notice(self, party: str) -> NoticeDeadline | None:
         for n in self.notices:
@@ -83,70 +92,85 @@ def _iso(d: dt.date | None) -> str | None:
     return None if d is None else d.isoformat()
 
 
-def known_replay(scenario: Scenario, as_of: dt.date):
-    """A (not run) replay whose ``params_on`` knows the amendments learned by ``as_of``."""
-    from .replay import Replay
+class Knowledge:
+    """What is known of a convention on a date, for questions about notices not yet given: the
+    term (calendar), the parameters with the amendments learned by then, and the rules, which
+    say whether a notice would take effect. Nothing is replayed."""
 
-    r = Replay(scenario)
-    r.amendments = [e for e in scenario.events if e.type == "amendment" and e.date <= as_of]
-    return r
+    def __init__(self, scenario: Scenario, as_of: dt.date):
+        self.scenario = scenario
+        self.rules = rulesfile.of_scenario(scenario)
+        base = rulesfile.in_force(self.rules, scenario.overrides)
+        self.params = base.with_amendments(
+            e for e in scenario.events if e.type == "amendment" and e.date <= as_of)
+        self.start = scenario.start
+        self.term = calendar.Term.of(scenario.start, base.on(scenario.start))
+        self.frequency = base.on(scenario.start).contribution("call")
+
+    def params_on(self, day: dt.date):
+        return self.params.on(day)
+
+    def notice_outcome(self, decider: Decider, party: str, notified: dt.date) -> dt.date | None:
+        """The last day a notice by ``party`` notified on ``notified`` (with no other notice
+        given) would have; None when the rules give it no effect (refused, after the expiry)."""
+        p = self.params_on(notified)
+        _, last = calendar.notice_last_day(self.term, p, party, notified)
+        far = dt.date.max.toordinal()
+        final_end = self.term.final_end
+        rule = decider.decide({
+            "t": "notice", "by": party, "reason": "", "n": notified.toordinal(),
+            "last_day": far if last is None else last.toordinal(),
+            "initial_end": self.term.initial_end.toordinal(),
+            "final_end": far if final_end is None else final_end.toordinal(),
+            "ruling_last_day": far, "ruling_n": far, "standing_at_n": "current",
+            "immediate_on_default": p.notice("immediate_on_default"),
+            "within_initial_term": p.notice("within_initial_term")})
+        if rule == CATCH_ALL or self.rules.rules[rule].do not in _EFFECTIVE:
+            return None
+        return last
+
+    def latest_notice(self, decider: Decider, party: str, last_allowed: dt.date,
+                      not_before: dt.date) -> dt.date | None:
+        """The latest notification day whose notice ends the convention on or before
+        ``last_allowed``."""
+        n = dates.latest_notification(last_allowed, self.params_on(last_allowed).notice_period(party))
+        # The parameters of N rule (an amendment may change the period between N and the last day).
+        for _ in range(3):
+            m = dates.latest_notification(last_allowed, self.params_on(n).notice_period(party))
+            if m == n:
+                break
+            n = min(n, m)
+        # Extensions (working days, period ends, exit dates) only push the last day later: step back.
+        floor = max(not_before, n - dt.timedelta(days=_SEARCH_DAYS))
+        while n >= floor:
+            last = self.notice_outcome(decider, party, n)
+            if last is not None and last <= last_allowed:
+                return n
+            n -= dates.ONE_DAY
+        return None
+
+    def next_call(self, as_of: dt.date, end: dt.date | None) -> tuple:
+        """The next contribution call on or after ``as_of`` while in force, and its due date."""
+        call = calendar.next_call(as_of, self.start, self.frequency)
+        if end is not None and call > end:
+            return None, None
+        return call, call + self.params_on(call).payment_term
 
 
-def notice_outcome(r, party: str, notified: dt.date) -> dt.date | None:
-    """The last day a (non-immediate) notice by ``party`` notified on ``notified`` would have,
-    computed in the order of SPEC 5.2; None when it would have no effect (refused, after expiry)."""
-    _, last, refused, beyond = r.notice_last_day(party, notified)
-    return None if refused or beyond else last
-
-
-def _latest_notice(r, party: str, last_allowed: dt.date, not_before: dt.date) -> dt.date | None:
-    """The latest notification day whose notice ends the convention on or before ``last_allowed``."""
-    p = r.params_on(last_allowed)
-    n = dates.latest_notification(last_allowed, p.notice_periods[party])
-    # The parameters of N rule (an amendment may change the period between N and the last day).
-    for _ in range(3):
-        m = dates.latest_notification(last_allowed, r.params_on(n).notice_periods[party])
-        if m == n:
-            break
-        n = min(n, m)
-    # Extensions (working days, period ends) can only push the last day later: step back.
-    floor = max(not_before, n - dt.timedelta(days=_SEARCH_DAYS))
-    while n >= floor:
-        last = notice_outcome(r, party, n)
-        if last is not None and last <= last_allowed:
-            return n
-        n -= dates.ONE_DAY
-    return None
-
-
-def _next_call(r, as_of: dt.date, end: dt.date | None) -> tuple:
-    """The next contribution call on or after ``as_of`` while in force, and its due date."""
-    if as_of <= r.start:
-        call = r.start
-    elif as_of == dt.date(as_of.year, 1, 1):
-        call = as_of
-    else:
-        call = dt.date(as_of.year + 1, 1, 1)
-    if end is not None and call > end:
-        return None, None
-    return call, call + r.params_on(call).payment_term
-
-
-def deadlines(scenario: Scenario, timeline: Timeline, as_of: dt.date) -> Deadlines:
+def deadlines(scenario: Scenario, timeline: "Timeline", as_of: dt.date) -> Deadlines:
     """The deadlines coming on ``as_of`` (see :class:`Deadlines`).
 
     Raises ``ValueError`` when ``as_of`` is before the start. When ``as_of`` is after the
-    timeline's horizon, the scenario is replayed up to ``as_of`` to know its state then.
+    timeline's horizon, the timeline is extended up to ``as_of`` (the same scenario replayed
+    further, :meth:`Timeline.extended`) to know its state then.
     """
     if as_of < scenario.start:
         raise ValueError(f"as-of date {as_of} is before the start {scenario.start}")
     if as_of > timeline.horizon:
-        from .replay import replay
-
-        timeline = replay(scenario, until=as_of)
-    r = known_replay(scenario, as_of)
+        timeline = timeline.extended(as_of, scenario)
+    k = Knowledge(scenario, as_of)
     t = timeline.termination
-    base = {"name": timeline.name, "as_of": as_of}
+    base = {"name": timeline.name, "as_of": as_of, "rules": k.rules}
     if t is not None and t.last_day < as_of:
         return Deadlines(**base, status="terminated", termination_by=t.by, notified=t.notified,
                          last_day=t.last_day)
@@ -156,33 +180,38 @@ def deadlines(scenario: Scenario, timeline: Timeline, as_of: dt.date) -> Deadlin
 
     # The next period end on or after as_of that is followed by a renewal.
     renewal_end = None
-    for k, end in enumerate(r.period_ends()):  # only the initial term unless periodic
+    for i, end in enumerate(k.term.period_ends()):  # only the initial term unless periodic
         if end >= as_of:
-            if r.can_renew_after(k):
+            if k.term.can_renew_after(i):
                 renewal_end = end
             break
 
     notices = []
-    for party in PARTIES:
-        period = dates.format_duration(r.params_on(as_of).notice_periods[party])
-        earliest = notice_outcome(r, party, as_of)
-        by = None
-        if renewal_end is not None:
-            by = _latest_notice(r, party, renewal_end, r.start)
-            period = dates.format_duration(r.params_on(by or as_of).notice_periods[party])
-        notices.append(NoticeDeadline(party, period, by, by is not None and by < as_of, earliest))
+    decider = Decider(k.rules.definition)
+    try:
+        for party in k.rules.parties:
+            period = dates.format_duration(k.params_on(as_of).notice_period(party))
+            earliest = k.notice_outcome(decider, party, as_of)
+            by = None
+            if renewal_end is not None:
+                by = k.latest_notice(decider, party, renewal_end, k.start)
+                period = dates.format_duration(k.params_on(by or as_of).notice_period(party))
+            notices.append(NoticeDeadline(party, period, by, by is not None and by < as_of, earliest))
+    finally:
+        decider.close()
 
     if renewal_end is not None:
-        call, due = _next_call(r, as_of, None)
+        call, due = k.next_call(as_of, None)
         return Deadlines(**base, status="renewal", term_ends=renewal_end,
                          renewal_on=renewal_end + dates.ONE_DAY, notices=tuple(notices),
                          next_call=call, call_due=due)
-    if r.final_end is None:  # indefinite renewal, initial term over
-        call, due = _next_call(r, as_of, None)
+    final_end = k.term.final_end
+    if final_end is None:  # indefinite renewal, initial term over
+        call, due = k.next_call(as_of, None)
         return Deadlines(**base, status="indefinite", notices=tuple(notices), next_call=call,
                          call_due=due)
-    call, due = _next_call(r, as_of, r.final_end)
-    return Deadlines(**base, status="expiry", term_ends=r.final_end, notices=tuple(notices),
+    call, due = k.next_call(as_of, final_end)
+    return Deadlines(**base, status="expiry", term_ends=final_end, notices=tuple(notices),
                      next_call=call, call_due=due)
 
 
@@ -190,8 +219,7 @@ def deadlines(scenario: Scenario, timeline: Timeline, as_of: dt.date) -> Deadlin
 
 _ICS_TEXT = {
     "en": {
-        "notice-member": "Last day for the member to give notice (renewal on {renewal})",
-        "notice-cdg": "Last day for the CdG to give notice (renewal on {renewal})",
+        "notice": "Last day for the {party} to give notice (renewal on {renewal})",
         "renewal": "Tacit renewal of the convention",
         "expiry": "Last day of the convention (expiry)",
         "last-day": "Last day of the convention (notice by {by})",
@@ -200,8 +228,7 @@ _ICS_TEXT = {
         "alarm": "{days} days left: {summary}",
     },
     "fr": {
-        "notice-member": "Date limite de dénonciation par la collectivité (reconduction le {renewal})",
-        "notice-cdg": "Date limite de dénonciation par le CdG (reconduction le {renewal})",
+        "notice": "Date limite de dénonciation par {party} (reconduction le {renewal})",
         "renewal": "Reconduction tacite de la convention",
         "expiry": "Dernier jour de la convention (échéance)",
         "last-day": "Dernier jour de la convention (dénonciation par {by})",
@@ -253,9 +280,11 @@ def to_ics(d: Deadlines, lang: str = "en") -> bytes:
     for kind, when in calendar_events(d):
         ev = icalendar.Event()
         uid = uuid.uuid5(uuid.NAMESPACE_URL, f"convention-engine:{d.name}:{kind}:{when.isoformat()}")
-        summary = text[kind].format(renewal=render.day(d.renewal_on, lang),
-                                    call=render.day(d.next_call, lang),
-                                    by=render.word(d.termination_by or "", lang)) + f" — {d.name}"
+        party = kind[len("notice-"):] if kind.startswith("notice-") else None
+        summary = text["notice" if party else kind].format(
+            renewal=render.day(d.renewal_on, lang), call=render.day(d.next_call, lang),
+            party=d.label(party or "", lang),
+            by=d.label(d.termination_by or "", lang)) + f" — {d.name}"
         ev.add("uid", f"{uid}@convention-engine")
         ev.add("dtstamp", stamp)
         ev.add("dtstart", when)

@@ -67,16 +67,21 @@ class PaymentReceived(Event):
 
 
 @attrs.frozen(kw_only=True)
-class ConsultationsCounted(Event):
-    type: str = "consultations"
-    year: int
-    count: int
+class InputGiven(Event):
+    """A value of one of the convention's inputs (its rules file declares them): a year's value
+    (``year`` set) or a current value. ``field`` is the key the value is written under in the
+    scenario (``count``, ``amount``), which also reads it: ``e.count``."""
 
+    type: str
+    input: str
+    value: Any
+    field: str
+    year: int | None = None
 
-@attrs.frozen(kw_only=True)
-class AgentsCounted(Event):
-    type: str = "agents"
-    count: int
+    def __getattr__(self, name: str) -> Any:
+        if name != "field" and name == object.__getattribute__(self, "field"):
+            return object.__getattribute__(self, "value")
+        raise AttributeError(name)
 
 
 @attrs.frozen(kw_only=True)
@@ -108,21 +113,29 @@ class Signed(Event):
     ref: str | None = None
 
 
-# Phase of a day in which each scenario event is processed (SPEC 5.12): (c) facts that change
-# parameters or volumes, (f) the others.
-PHASE_C = ("agents", "consultations", "amendment")
-
-
 @attrs.frozen(kw_only=True)
 class Scenario:
+    """A scenario as loaded: its inputs are those its rules file declares, read as attributes
+    too (``s.payroll``: the per-year values as ``((year, value), ...)``; a current value as is)."""
+
     convention: str
     name: str
     start: dt.date
-    agents: int
     horizon: dt.date | None = None
-    consultations: tuple[tuple[int, int], ...] = ()
+    inputs: tuple[tuple[str, tuple[tuple[int, Any], ...]], ...] = ()  # per-year values by input
+    current: tuple[tuple[str, Any], ...] = ()  # current values by input (under `member:`)
     overrides: tuple = attrs.field(factory=dict, converter=freeze)
     events: tuple[Event, ...] = ()
     expect: tuple = attrs.field(factory=dict, converter=freeze)
     source: str = "<scenario>"
     rules_path: str | None = None  # resolved rules file, set by the loader
+
+    def __getattr__(self, name: str) -> Any:
+        if not name.startswith("_"):
+            for key, values in object.__getattribute__(self, "inputs"):
+                if key == name:
+                    return values
+            for key, value in object.__getattribute__(self, "current"):
+                if key == name:
+                    return value
+        raise AttributeError(name)

@@ -47,15 +47,23 @@ def failures(timeline: Timeline, expect: Mapping) -> list[str]:
                 actual = getattr(got, key)
                 if not _same(value, actual):
                     out.append(f"termination.{key}: expected {_show(value)}, got {_show(actual)}")
-    for year, want in (expect.get("contributions") or {}).items():
-        c = timeline.contribution(int(year))
+    for key, want in (expect.get("contributions") or {}).items():
+        name = _show(key)
+        c = timeline.contribution(key if isinstance(key, dt.date) else int(key))
         if c is None:
-            out.append(f"contributions.{year}: expected a call, got none")
+            out.append(f"contributions.{name}: expected a call, got none")
             continue
-        for key, value in want.items():
-            actual = getattr(c, key)
-            if not _same(value, actual):
-                out.append(f"contributions.{year}.{key}: expected {_show(value)}, got {_show(actual)}")
+        if not isinstance(key, dt.date) and not c.yearly:
+            out.append(f"contributions.{name}: calls are made by period: key each by its first day "
+                       f"(such as {_show(c.first)})")
+            continue
+        for field, value in want.items():
+            actual = c.get(field) if field in c.keys or field in ("from", "to") else None
+            if field not in c.keys:
+                out.append(f"contributions.{name}.{field}: this row has no {field} "
+                           f"(it has {', '.join(c.keys)})")
+            elif not _same(value, actual):
+                out.append(f"contributions.{name}.{field}: expected {_show(value)}, got {_show(actual)}")
     for day, want in (expect.get("states") or {}).items():
         p = timeline.period_on(day)
         if p is None:

@@ -20,7 +20,7 @@ LABELS = {
         "periods": "Periods", "contributions": "Contributions", "entries": "Entries",
         "diagnostics": "Diagnostics", "termination": "Termination", "none": "none",
         "from": "from", "to": "to", "state": "state", "standing": "standing", "notice": "notice",
-        "year": "year", "band": "band", "column": "column", "annual": "annual",
+        "year": "year", "period": "period", "annual": "annual",
         "covered": "days", "due": "due", "paid": "paid", "balance": "balance",
         "called_on": "called on", "date": "date", "kind": "kind", "article": "article",
         "rule": "rule", "detail": "detail", "level": "level", "code": "code", "message": "message",
@@ -59,7 +59,7 @@ LABELS = {
         "periods": "Périodes", "contributions": "Contributions", "entries": "Événements",
         "diagnostics": "Avertissements", "termination": "Fin de la convention", "none": "aucune",
         "from": "du", "to": "au", "state": "état", "standing": "paiements", "notice": "préavis",
-        "year": "année", "band": "tranche", "column": "colonne", "annual": "annuel",
+        "year": "année", "period": "période", "annual": "annuel",
         "covered": "jours", "due": "dû", "paid": "payé", "balance": "solde",
         "called_on": "appelée le", "date": "date", "kind": "événement", "article": "article",
         "rule": "règle", "detail": "détail", "level": "niveau", "code": "code", "message": "message",
@@ -98,12 +98,11 @@ LABELS = {
     },
 }
 
+# The engine's own words; a convention's words (parties, figures, values) come from its rules file.
 VALUES_FR = {
     "initial_term": "durée initiale", "renewed": "reconduite", "terminated": "terminée",
-    "current": "à jour", "in_default": "défaut de paiement", "member": "collectivité",
-    "cdg": "CdG62", "expiry": "échéance", "small": "moins de 350 agents",
-    "large": "plus de 350 agents", "warning": "attention", "info": "info",
-    "not_started": "pas commencée",
+    "current": "à jour", "in_default": "défaut de paiement", "expiry": "échéance",
+    "warning": "attention", "info": "info", "not_started": "pas commencée",
 }
 
 
@@ -126,8 +125,51 @@ def amount(a: Decimal, lang: str = "en") -> str:
     return f"{sign}{' '.join(groups)},{cents} €"  # 1 000,00 €
 
 
-def word(value: str, lang: str) -> str:
-    return VALUES_FR.get(value, value) if lang == "fr" else value
+def word(value: str, lang: str, rules: Any = None) -> str:
+    """A value as a reader of ``lang`` reads it: in English the name itself; in French the
+    engine's word, else the rules file's label (``rules``: a RulesFile, or a Timeline)."""
+    if lang != "fr":
+        return value
+    if value in VALUES_FR:
+        return VALUES_FR[value]
+    rules = rules_of(rules)
+    return value if rules is None else rules.label(value, lang)
+
+
+def rules_of(x: Any) -> Any:
+    """The rules file behind a Timeline (or a RulesFile itself; None when unknown)."""
+    if x is None or isinstance(x, rulesfile.RulesFile):
+        return x
+    scenario = getattr(x, "scenario", None)
+    return None if scenario is None else rulesfile.of_scenario(scenario)
+
+
+def contribution_rows(t: Timeline, lang: str) -> tuple[list[str], list[list], int]:
+    """Headers and cells of the contributions table: the period, the figures the rules file
+    lists, then the money; and how many leading columns are text (the rest is numbers)."""
+    L = LABELS[lang]
+    rules = rules_of(t)
+    names = [k for k, _, _ in t.contributions[0].figures] if t.contributions else []
+    yearly = all(c.yearly for c in t.contributions)
+    heads = [L["year"] if yearly else L["period"]]
+    heads += [word(n, lang, rules) if lang == "fr" else n for n in names]
+    heads += [L["annual"], L["covered"], L["due"], L["paid"], L["balance"], L["called_on"]]
+    rows = []
+    for c in t.contributions:
+        row: list = [c.year if c.yearly else day(c.first, lang)]
+        for _, typ, v in c.figures:
+            if v is None:
+                row.append("-")
+            elif typ == "name":
+                row.append(word(v, lang, rules))
+            elif typ == "amount":
+                row.append(amount(v, lang))
+            else:
+                row.append(format(v, "f") if isinstance(v, Decimal) else str(v))
+        row += [amount(c.annual, lang), f"{c.covered_days}/{c.period_days}", amount(c.due, lang),
+                amount(c.paid, lang), amount(c.balance, lang), day(c.called_on, lang)]
+        rows.append(row)
+    return heads, rows, 1 + len(names)
 
 
 def _detail(detail: Mapping, lang: str) -> str:
@@ -154,19 +196,15 @@ def table(t: Timeline, lang: str = "en") -> str:
     out.append("")
     out.append(f"{L['termination']}{L['colon']}" + (
         L["none"] if t.termination is None else
-        f"{L['by']} {word(t.termination.by, lang)}, {L['notified']} {day(t.termination.notified, lang) or '-'}, "
+        f"{L['by']} {word(t.termination.by, lang, t)}, {L['notified']} {day(t.termination.notified, lang) or '-'}, "
         f"{L['last_day']} {day(t.termination.last_day, lang)}"
         + (f", {L['immediate']}" if t.termination.immediate else "")
         + f" ({t.termination.rule})"))
     out.append("")
     out.append(L["contributions"])
-    out.append(tabulate(
-        [[c.year, c.band, word(c.column, lang), amount(c.annual, lang), f"{c.covered_days}/{c.year_days}",
-          amount(c.due, lang), amount(c.paid, lang), amount(c.balance, lang), day(c.called_on, lang)]
-         for c in t.contributions],
-        headers=[L["year"], L["band"], L["column"], L["annual"], L["covered"], L["due"], L["paid"],
-                 L["balance"], L["called_on"]],
-        disable_numparse=True, colalign=("left",) * 3 + ("right",) * 5 + ("left",)))
+    heads, rows, text_columns = contribution_rows(t, lang)
+    out.append(tabulate(rows, headers=heads, disable_numparse=True,
+                        colalign=("left",) * text_columns + ("right",) * 5 + ("left",)))
     if t.unallocated:
         out.append(f"{L['unallocated']}{L['colon']}{amount(t.unallocated, lang)}")
     out.append("")
@@ -199,7 +237,7 @@ def termination_line(t: Timeline, on: dt.date, lang: str = "en") -> str:
     r = t.termination
     if r is None:
         return L["no_termination"]
-    by = word(r.by, lang)
+    by = word(r.by, lang, t)
     notified = day(r.notified, lang) or "-"
     last = day(r.last_day, lang)
     if on > r.last_day:
@@ -236,7 +274,7 @@ def deadlines(d, lang: str = "en") -> str:
     L = LABELS[lang]
     out = [L["deadlines_title"].format(name=d.name, on=day(d.as_of, lang)), ""]
     if d.status in ("scheduled", "terminated"):
-        out.append(L["dl_" + d.status].format(by=word(d.termination_by, lang),
+        out.append(L["dl_" + d.status].format(by=word(d.termination_by, lang, d.rules),
                                              notified=day(d.notified, lang) or "-",
                                              last=day(d.last_day, lang)))
         return "\n".join(out) + "\n"
@@ -253,7 +291,7 @@ def deadlines(d, lang: str = "en") -> str:
     headers.append(L["if_now"].format(on=day(d.as_of, lang)))
     rows = []
     for n in d.notices:
-        row = [word(n.party, lang), n.period]
+        row = [word(n.party, lang, d.rules), n.period]
         if d.status == "renewal":
             by = day(n.notice_by, lang) or "-"
             row.append(f"{by} ({L['passed']})" if n.passed else by)
@@ -273,7 +311,7 @@ def whatif(w, lang: str = "en") -> str:
 
     def end(t: Timeline) -> list[str]:
         r = t.termination
-        return [day(r.last_day, lang) if r else L["none"], word(r.by, lang) if r else "-"]
+        return [day(r.last_day, lang) if r else L["none"], word(r.by, lang, t) if r else "-"]
 
     def money(c, field: str) -> str:
         return amount(getattr(c, field), lang) if c is not None else L["not_called"]
@@ -285,7 +323,7 @@ def whatif(w, lang: str = "en") -> str:
     ]
     for key, field in (("due_y", "due"), ("paid_y", "paid"), ("balance_y", "balance")):
         rows.append([L[key].format(year=w.year), money(cb, field), money(ch, field)])
-    title = L["whatif_title"].format(name=w.baseline.name, party=word(w.party, lang), on=day(w.on, lang))
+    title = L["whatif_title"].format(name=w.baseline.name, party=word(w.party, lang, w.baseline), on=day(w.on, lang))
     table_text = tabulate(rows, headers=["", L["baseline"], L["whatif"]], disable_numparse=True,
                           colalign=("left", "right", "right"))
     return f"{title}\n\n{table_text}\n"
@@ -299,17 +337,24 @@ def catalogue(rules_id: str | None) -> str:
         rf = rulesfile.load(rulesfile.find(rid))
         out.append(f"{rf.id} — {rf.title}")
         out.append("")
-        out.append(tabulate([[r, v["article"], v.get("clause", ""), v["decides"]]
+        out.append(tabulate([[r, v["article"], v.get("clause", ""), v.get("decides", "")]
                              for r, v in rf.catalogue.items()],
                             headers=["rule", "article", "clause", "decides"],
                             maxcolwidths=[None, None, 45, 50]))
         out.append("")
-        out.append(tabulate([[path, _value(node.get("value")), node["article"], node["clause"]]
+        out.append(tabulate([[path, _node_value(node), node["article"], node.get("clause", "")]
                              for path, node in rulesfile.leaves(rf.sources)],
                             headers=["parameter", "value", "article", "clause"],
                             maxcolwidths=[None, 30, None, 60], disable_numparse=True))
         out.append("")
     return "\n".join(out)
+
+
+def _node_value(node: Mapping) -> str:
+    """A parameter's value, or its dated values (``from 2027-01-01: 0.0036``)."""
+    if "values" in node:
+        return "; ".join(f"from {d}: {_value(v)}" for d, v in node["values"].items())
+    return _value(node.get("value"))
 
 
 def _value(v: Any) -> str:

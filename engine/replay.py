@@ -1,12 +1,17 @@
 """The replay: a fold over an agenda of dated events, decisions taken by durable_rules.
 
 The driver owns simulated time. It keeps an agenda (a heap ordered by date, phase of the day and
-sequence) of the scenario's events and of the events rules schedule (term ends, calls, due dates,
-last days). For each one it computes the figures a decision needs (dates as dates, amounts as
-Decimal), posts a flat decision event to the rules engine (:mod:`engine.rulecore`), and carries
-out the consequence named by the rule that fired (its `do` in the rules file). Consequences
-record timeline entries and schedule what follows; they never choose between outcomes: that is
-what the rules do.
+sequence) of the scenario's events and of the events rules schedule (period ends, calls, due
+dates, last days). For each one it computes the figures a decision needs (dates as day numbers,
+money as cents), posts them as a flat decision event to the rules engine
+(:mod:`engine.rulecore`), and carries out the consequence named by the rule that fired (its `do`
+in the rules file, with its arguments). Consequences record timeline entries and schedule what
+follows; they never choose between outcomes, and no rule id or convention word appears here: the
+rules file names them all.
+
+The mechanics live beside it: :mod:`engine.calendar` (term, periods, notice last days, call
+periods), :mod:`engine.ledger` (calls, allocation, what is overdue), :mod:`engine.formula` (the
+amount of a call) and :mod:`engine.timeline` (the output).
 """
 
 from __future__ import annotations
@@ -14,65 +19,48 @@ from __future__ import annotations
 import datetime as dt
 import heapq
 import itertools
-import json
 from decimal import Decimal
 from typing import Any, Callable
 
 import attrs
 
-from . import dates, money, params as P, rulesfile
+from . import calendar, dates, formula, money, params as P, rulesfile
+from .errors import ScenarioError
 from .events import (
-    PHASE_C,
-    AgentsCounted,
     AmendmentSigned,
-    ConsultationsCounted,
     DisputeStep,
     Event,
+    InputGiven,
     NoticeReceived,
     PaymentReceived,
     Scenario,
     Signed,
     thaw,
 )
-from .errors import ScenarioError
+from .ledger import Call, Ledger
 from .rulecore import CATCH_ALL, Decider
-from .timeline import Contribution, Diagnostic, Entry, Period, Termination, Timeline
+from .timeline import Contribution, Diagnostic, Entry, Period, Termination, Timeline, figure_value
 
 # Phases of a day (SPEC 5.12).
 PH_TERMINATE, PH_PERIOD_END, PH_C, PH_CALL, PH_CHECK, PH_F, PH_G = 1, 2, 3, 4, 5, 6, 7
 FAR = dt.date.max
+FAR_DAY = FAR.toordinal()  # how "no such day" is posted: later than any day
 
 
-def default_horizon(s: Scenario, initial: Any) -> dt.date:
+def _day(d: dt.date | None) -> int:
+    return FAR_DAY if d is None else d.toordinal()
+
+
+def _cents(a: Decimal) -> int:
+    return int(money.round_cent(a) * 100)
+
+
+def default_horizon(s: Scenario, initial_end: dt.date) -> dt.date:
     """31 December of the year after the later of the last event and the initial term's end."""
-    last = dates.term_end(s.start, initial)
+    last = initial_end
     for e in s.events:
         last = max(last, e.date)
     return dt.date(last.year + 1, 12, 31)
-
-
-@attrs.define
-class _Charge:
-    due_date: dt.date
-    amount: Decimal
-    covered: Decimal = money.ZERO
-
-
-@attrs.define
-class _Year:
-    year: int
-    called_on: dt.date
-    covered_days: int
-    year_days: int
-    agents: int
-    stand_in: int | None
-    read_from: tuple = (None, None)  # (year, count) of the consultations the band was read from
-    band: int = 1
-    column: str = "small"
-    annual: Decimal = money.ZERO
-    due: Decimal = money.ZERO
-    paid: Decimal = money.ZERO
-    charges: list[_Charge] = attrs.Factory(list)
 
 
 @attrs.define
@@ -86,34 +74,31 @@ class _Ruling:
     rule: str
     generation: int
     refund_point: bool = False  # the last day's prorata has been applied (or is due now)
+    line: int = 0  # the notice's line
 
 
 @attrs.frozen
 class _Figures:
-    band: int
-    column: str
-    annual: Decimal
+    figures: dict  # every figure of the formula, `annual` among them
+    annual: Decimal  # rounded to the cent
     due: Decimal
-    basis: str  # known | estimated | unknown
-    count: int | None
-    stand_in: int | None
-    source: int | None  # the year whose count the band was read from
+    basis: str  # known | estimated | unknown | none (the formula reads no basis)
+    value: Any  # the basis value read (None: none known)
+    source: int | None  # the year whose value was read
+    ctx: formula.Context  # what the formula read, for the entries' detail
 
 
-_BASES: dict[tuple, tuple] = {}
+@attrs.define
+class _Notice:
+    """What a notice's decisions need: its receipts, N and its last day."""
 
-
-def _base_params(rules: rulesfile.RulesFile, overrides: Any) -> tuple[dict, P.Params]:
-    """The rules file's parameters with the scenario's overrides: computed once per pair."""
-    key = (rules.path, json.dumps(thaw(overrides), sort_keys=True, default=str))
-    hit = _BASES.get(key)
-    if hit is None:
-        tree = P.deep_merge(thaw(rules.tree), thaw(overrides))
-        hit = (tree, P.Params.from_tree(tree))
-        if len(_BASES) > 256:  # many distinct overrides: keep the cache small
-            _BASES.clear()
-        _BASES[key] = hit
-    return hit
+    counted: dict
+    missing: list
+    notified: dt.date | None = None
+    before_start: bool = False
+    raw_last_day: dt.date | None = None
+    last_day: dt.date | None = None
+    period: Any = None
 
 
 class Replay:
@@ -121,17 +106,18 @@ class Replay:
 
     def __init__(self, scenario: Scenario, until: dt.date | None = None):
         self.s = scenario
-        self.rules = rulesfile.load(scenario.rules_path or rulesfile.find(scenario.convention))
-        self.catalogue = self.rules.catalogue
-        self.base_tree, self.base = _base_params(self.rules, scenario.overrides)
+        self.rules = rulesfile.of_scenario(scenario)
+        self.amount = self.rules.amount
+        self.params = rulesfile.in_force(self.rules, scenario.overrides).with_amendments(())
         self.start = scenario.start
-        self.initial_end = dates.term_end(self.start, self.base.initial)
-        self.horizon = until or scenario.horizon or default_horizon(scenario, self.base.initial)
+        self.base = self.params.on(self.start)
+        self.term = calendar.Term.of(self.start, self.base)
+        self.initial_end = self.term.initial_end
+        self.horizon = until or scenario.horizon or default_horizon(scenario, self.initial_end)
         if self.horizon < self.start:
             raise ScenarioError(scenario.source, 0,
                                 f"the horizon {self.horizon} is before the start {self.start}")
-        # The last day of the last period when the convention cannot go on for ever.
-        self.final_end = self._final_end()
+        self.final_end = self.term.final_end
 
         self.today = dt.date.min
         self._agenda: list = []
@@ -140,75 +126,38 @@ class Replay:
         self.entries: list[Entry] = []
         self.diagnostics: list[Diagnostic] = []
 
-        self.counts: dict[int, int] = dict(scenario.consultations)
-        self.agents = scenario.agents
-        self.amendments: list[AmendmentSigned] = []
-        self._param_cache: dict[tuple, P.Params] = {}
-        self.years: dict[int, _Year] = {}
-        self.received = money.ZERO
-        self.unallocated = money.ZERO
+        self.per_year: dict[str, dict[int, Any]] = {
+            i.name: {} for i in self.rules.inputs.values() if i.per_year}
+        for name, values in scenario.inputs:
+            self.per_year[name] = dict(values)
+        self.current: dict[str, Any] = dict(scenario.current)
+        self.ledger = Ledger()
         self.standing = "current"
         self.standing_changes: list[tuple[dt.date, str]] = []
         self.ruling: _Ruling | None = None
         self.first_notified: dt.date | None = None
         self.terminated = False
-        # An amicable attempt opened and not yet followed by a referral (Art. 6: each referral
-        # to the court comes after its own attempt).
+        # An amicable attempt opened and not yet followed by a referral (each referral to the
+        # court comes after its own attempt).
         self.amicable_attempt = False
         self._generation = 0
+        self._rule = CATCH_ALL
+        self._args: Any = {}
         self._actions: dict[str, Callable] = {
             "started": self._started, "terminated": self._terminated, "expire": self._expire,
             "renew": self._renew, "after_termination": self._after_termination,
-            "record_agents": self._record_agents, "record_count": self._record_count,
-            "amend": self._amend, "call": self._call, "overdue": self._overdue,
-            "cured": self._cured, "payment": self._payment, "notice_void": self._notice_void,
-            "terminate_now": self._terminate_now, "supersede_newcomer": self._supersede_newcomer,
-            "refuse_notice": self._refuse_notice, "unfounded": self._unfounded,
-            "schedule_termination": self._schedule_termination, "adjust": self._adjust,
-            "documents": self._documents, "dispute": self._dispute, "signed": self._signed,
+            "record": self._record, "amend": self._amend, "call": self._call,
+            "overdue": self._overdue, "cured": self._cured, "payment": self._payment,
+            "notice_void": self._notice_void, "diagnose": self._diagnose,
+            "terminate_now": self._terminate_now, "supersede": self._supersede,
+            "refuse_notice": self._refuse_notice, "schedule_termination": self._schedule_termination,
+            "adjust": self._adjust, "note": self._note, "dispute": self._dispute,
+            "signed": self._signed,
         }
-
-    # ------------------------------------------------------------------ parameters
 
     def params_on(self, day: dt.date) -> P.Params:
         """Rules file, overrides, then the known amendments effective on ``day`` (SPEC 5.9)."""
-        active = [a for a in self.amendments if a.effective <= day]
-        if not active:
-            return self.base
-        active.sort(key=lambda a: (a.effective, a.date, a.seq))
-        key = tuple(id(a) for a in active)
-        p = self._param_cache.get(key)
-        if p is None:
-            trees = []
-            for a in active:
-                t = thaw(a.set)
-                t.pop("term", None)  # amendments of term.* are not supported (SPEC 5.9)
-                trees.append(t)
-            tree = self.base_tree
-            for t in trees:
-                tree = P.deep_merge(tree, t)
-            p = P.Params.from_tree(tree)
-            self._param_cache[key] = p
-        return p
-
-    def _final_end(self) -> dt.date | None:
-        b = self.base
-        if b.renewal == "none":
-            return self.initial_end
-        if b.renewal == "periodic" and b.max_renewals is not None:
-            return dates.period_end(self.start, b.initial, b.renewal_period, b.max_renewals)
-        return None
-
-    def period_ends(self):
-        """Last days of the successive periods (0: the initial term)."""
-        b = self.base
-        yield self.initial_end
-        if b.renewal != "periodic":
-            return
-        k = 1
-        while b.max_renewals is None or k <= b.max_renewals:
-            yield dates.period_end(self.start, b.initial, b.renewal_period, k)
-            k += 1
+        return self.params.on(day)
 
     # ------------------------------------------------------------------ agenda
 
@@ -225,20 +174,20 @@ class Replay:
             heapq.heappush(self._agenda, (day, PH_CHECK, next(self._order), "check", None))
 
     def run(self) -> Timeline:
-        self.decider = Decider(self.catalogue)
+        self.decider = Decider(self.rules.definition)
         try:
             return self._run()
         finally:
             self.decider.close()
 
     def _run(self) -> Timeline:
+        phase_c = {i.event for i in self.rules.inputs.values()} | {"amendment"}
         for e in sorted(self.s.events, key=lambda e: (e.date, e.seq)):
             if e.date > self.horizon:
                 self._diag(e.date, "event_beyond_horizon",
-                           f"{e.type} event of {e.date} is after the horizon {self.horizon}: ignored",
-                           level="info")
+                           {"type": e.type, "date": e.date, "horizon": self.horizon}, level="info")
                 continue
-            self._push(e.date, PH_C if e.type in PHASE_C else PH_F, "event", e)
+            self._push(e.date, PH_C if e.type in phase_c else PH_F, "event", e)
         self._push(self.start, 0, "start")
         while self._agenda:
             day, phase, _, kind, payload = heapq.heappop(self._agenda)
@@ -256,21 +205,29 @@ class Replay:
         if self.standing != last:
             self.standing_changes.append((self.today, self.standing))
 
-    def _decide(self, t: str, ctx: Any = None, **fields: Any) -> None:
+    def _decide(self, t: str, ctx: Any = None, **fields: Any) -> str | None:
+        """Post one decision event; carry out the consequence of the rule that fired.
+        Returns the consequence's name (None when no rule fired)."""
         rule = self.decider.decide(dict(fields, t=t))
         if rule == CATCH_ALL:
-            return
-        self._rule = rule
-        self._actions[self.catalogue[rule]["do"]](ctx)
+            return None
+        r = self.rules.rules[rule]
+        self._rule, self._args = rule, r.args
+        self._actions[r.do](ctx)
+        return r.do
 
     # ------------------------------------------------------------------ records
 
     def _entry(self, kind: str, detail: dict | None = None, rule: str | None = None) -> None:
         rule = rule or self._rule
-        self.entries.append(Entry(self.today, kind, rule, self.catalogue[rule]["article"], detail or {}))
+        self.entries.append(Entry(self.today, kind, rule, self.rules.rules[rule].article, detail or {}))
 
-    def _diag(self, day: dt.date, code: str, message: str, level: str = "warning") -> None:
-        self.diagnostics.append(Diagnostic(day, level, code, message))
+    def _diag(self, day: dt.date, code: str, values: dict, level: str = "warning",
+              message: str | None = None, tidy: bool = False) -> None:
+        text = rulesfile.render_message(self.rules.message(message or code), values)
+        if tidy:
+            text = text.replace("  ", " ")
+        self.diagnostics.append(Diagnostic(day, level, code, text))
 
     # ------------------------------------------------------------------ agenda items
 
@@ -279,144 +236,110 @@ class Replay:
 
     def _item_terminate(self, generation: int) -> None:
         if self.ruling and self.ruling.generation == generation and not self.terminated:
-            self._decide("terminate")
+            self._decide("terminate", by=self.ruling.by)
 
     def _item_period_end(self, k: int) -> None:
         if self.terminated:
             return
-        self._decide("period_end", k, renewal=self.base.renewal, can_renew=self.can_renew_after(k))
+        self._decide("period_end", k, **self._period_end_fields(k))
 
-    def can_renew_after(self, k: int) -> bool:
-        """Whether period k (0: the initial term) may be followed by a tacit renewal."""
-        b = self.base
-        return b.renewal == "indefinite" or (
-            b.renewal == "periodic" and (b.max_renewals is None or k < b.max_renewals))
+    def _period_end_fields(self, k: int) -> dict:
+        m = self.term.max_renewals
+        return {"k": k, "renewal": self.term.renewal, "max_renewals": P.UNLIMITED if m is None else m}
 
-    def _item_call(self, year: int) -> None:
+    def _item_call(self, first: dt.date) -> None:
         if self.terminated:
             return
-        self._decide("call", year)
+        self._decide("call", first)
 
     def _item_check(self, _: Any) -> None:
         self._check_standing(overdue_check=True)
 
     def _item_event(self, e: Event) -> None:
-        getattr(self, "_event_" + e.type)(e)
+        if isinstance(e, InputGiven):
+            fields = {"terminated": self.terminated}
+            if e.year is not None:
+                fields["year"] = e.year
+            self._decide(e.type, e, **fields)
+        else:
+            getattr(self, "_event_" + e.type)(e)
 
     def _item_refund(self, generation: int) -> None:
         if self.ruling and self.ruling.generation == generation:
             self.ruling.refund_point = True
             self._reconcile()
 
-    def _item_documents(self, generation: int) -> None:
+    def _item_last_day(self, generation: int) -> None:
         if self.ruling and self.ruling.generation == generation:
-            self._decide("documents", by=self.ruling.by)
+            self._decide("last_day", self.ruling, by=self.ruling.by)
 
     # ------------------------------------------------------------------ scenario events
 
     def _event_payment(self, e: PaymentReceived) -> None:
-        self._decide("payment", e)
-
-    def _event_consultations(self, e: ConsultationsCounted) -> None:
-        self._decide("consultations", e)
-
-    def _event_agents(self, e: AgentsCounted) -> None:
-        self._decide("agents", e, after_termination=self.terminated)
+        self._decide("payment", e, terminated=self.terminated)
 
     def _event_amendment(self, e: AmendmentSigned) -> None:
-        self._decide("amendment", e, after_termination=self.terminated,
-                     touches_term="term" in e.set)
+        self._decide("amendment", e, terminated=self.terminated, touches_term="term" in e.set)
 
     def _event_dispute(self, e: DisputeStep) -> None:
-        self._decide("dispute", e, step=e.step, opened_before=self.amicable_attempt)
+        self._decide("dispute", e, terminated=self.terminated, step=e.step,
+                     amicable_open=self.amicable_attempt)
 
     def _event_signed(self, e: Signed) -> None:
-        self._decide("signed", e, after_termination=self.terminated)
+        self._decide("signed", e, terminated=self.terminated)
 
     def _event_notice(self, e: NoticeReceived) -> None:
-        if self.terminated:
-            self._decide("notice", e, after_termination=True)
-            return
         n = self._notice_figures(e)
-        f = n["fields"]
-        if not f["void"]:
-            self._decide("notice_reason", e, by=e.by, non_payment=f["non_payment"],
-                         in_default_at_n=f["in_default_at_n"])
-        self._decide("notice", (e, n), **f)
+        at_event = self.params_on(e.date)
+        standing = self._standing_at(n.notified) if n.notified is not None else "unknown"
+        done = self._decide(
+            "notice_received", (e, n), terminated=self.terminated, by=e.by, reason=e.reason or "",
+            counted=len(n.counted), missing=len(n.missing),
+            missing_recipient=at_event.notice("missing_recipient"), standing_at_n=standing)
+        if done in ("after_termination", "notice_void") or n.notified is None:
+            return
+        p = self.params_on(n.notified)
+        r = self.ruling
+        self._decide(
+            "notice", (e, n), by=e.by, reason=e.reason or "", n=_day(n.notified),
+            last_day=_day(n.last_day), initial_end=_day(self.initial_end),
+            final_end=_day(self.final_end),
+            ruling_last_day=_day(r.last_day if r else None), ruling_n=_day(r.notified if r else None),
+            standing_at_n=standing, immediate_on_default=p.notice("immediate_on_default"),
+            within_initial_term=p.notice("within_initial_term"))
 
-    def _notice_figures(self, e: NoticeReceived) -> dict:
-        """Everything a notice decision needs: N, its last day, and the flags rules test."""
+    def _notice_figures(self, e: NoticeReceived) -> _Notice:
+        """The receipts that count, N (SPEC 5.2) and the last day the calendar gives."""
         at_event = self.params_on(e.date)
         required = at_event.recipients[e.by]
         given = dict(e.received)
         counted: dict[str, dt.date] = {}
         missing = []
+        unclaimed_counts = at_event.notice("unclaimed") == "first_presentation"
         for r in required:
             rec = given.get(r)
             day = None
             if rec is not None:
                 if rec.delivered is not None:
                     day = rec.delivered
-                elif rec.unclaimed and at_event.unclaimed == "first_presentation":
+                elif rec.unclaimed and unclaimed_counts:
                     day = rec.presented
             if day is None:
                 missing.append(r)
             else:
                 counted[r] = day
-        void = not counted or (bool(missing) and at_event.missing_recipient == "void")
-        out: dict[str, Any] = {"missing": missing, "counted": counted}
-        fields: dict[str, Any] = {"by": e.by, "void": void,
-                                  "non_payment": e.reason == "non_payment"}
-        out["fields"] = fields
-        if void:
+        out = _Notice(counted, missing)
+        if not counted:
             return out
-        n = max(counted.values()) if at_event.runs_from == "last_recipient" else min(counted.values())
-        out["before_start"] = n < self.start
+        runs_from = at_event.notice("runs_from")
+        n = max(counted.values()) if runs_from == "last_recipient" else min(counted.values())
+        out.before_start = n < self.start
         n = max(n, self.start)
         p = self.params_on(n)
-        raw, last, refused, beyond = self.notice_last_day(e.by, n)
-        key = (last or FAR, n)
-        r = self.ruling
-        fields.update(
-            immediate_on_default=p.immediate_on_default,
-            in_default_at_n=self._standing_at(n) == "in_default",
-            beyond_expiry=beyond,
-            refused=refused,
-            loses=r is not None and key >= (r.last_day, r.notified),
-            loses_immediate=r is not None and (n, n) >= (r.last_day, r.notified),
-        )
-        out.update(notified=n, last_day=last, raw_last_day=raw, period=p.notice_periods[e.by])
+        out.notified = n
+        out.raw_last_day, out.last_day = calendar.notice_last_day(self.term, p, e.by, n)
+        out.period = p.notice_period(e.by)
         return out
-
-    def notice_last_day(self, by: str, n: dt.date) -> tuple:
-        """The last day of a notice by ``by`` notified ``n``, in the order of SPEC 5.2.
-
-        Returns ``(N + P, last day or None when no period ends late enough, refused, beyond the
-        expiry)``; the parameters are those of N.
-        """
-        p = self.params_on(n)
-        raw = last = dates.notice_last_day(n, p.notice_periods[by])
-        if p.extend_to_working_day:
-            last = dates.next_working_day(last)
-        if p.effect == "at_period_end":
-            last = self.at_period_end(last)
-        refused = False
-        if last is not None and last < self.initial_end:
-            if p.within_initial_term == "postponed":
-                last = self.initial_end
-            elif p.within_initial_term == "refused":
-                refused = True
-        beyond = last is None or (self.final_end is not None and last > self.final_end)
-        return raw, last, refused, beyond
-
-    def at_period_end(self, day: dt.date) -> dt.date | None:
-        """End of the first period that ends on or after ``day`` (None: none does)."""
-        if self.base.renewal == "indefinite":
-            return self.initial_end if self.initial_end >= day else day
-        for end in self.period_ends():
-            if end >= day:
-                return end
-        return None
 
     def _standing_at(self, day: dt.date) -> str:
         """Standing when processing a notice notified ``day``: now if today, else end of that day."""
@@ -436,16 +359,14 @@ class Replay:
     # ------------------------------------------------------------------ consequences
 
     def _started(self, _: Any) -> None:
-        self._entry("started", {"initial_term_ends": self.initial_end,
-                                "renewal": self.base.renewal})
-        self._push(self.start, PH_CALL, "call", self.start.year)
+        self._entry("started", {"initial_term_ends": self.initial_end, "renewal": self.term.renewal})
+        self._push(self.start, PH_CALL, "call", self.start)
         self._push(self.initial_end + dates.ONE_DAY, PH_PERIOD_END, "period_end", 0)
 
     def _renew(self, k: int) -> None:
-        b = self.base
         detail: dict[str, Any] = {"renewal": k + 1, "previous_period_ended": self.today - dates.ONE_DAY}
-        if b.renewal == "periodic":
-            end = dates.period_end(self.start, b.initial, b.renewal_period, k + 1)
+        if self.term.renewal == "periodic":
+            end = self.term.period_end(k + 1)
             detail["period_ends"] = end
             self._push(end + dates.ONE_DAY, PH_PERIOD_END, "period_end", k + 1)
         else:
@@ -467,31 +388,30 @@ class Replay:
             detail["terminated_from"] = r.last_day + dates.ONE_DAY
         self._entry("terminated", detail)
 
-    def _after_termination(self, e: Event) -> None:
-        self._diag(self.today, "event_after_termination",
-                   f"{e.type} event of {e.date} (line {e.line}) comes after the termination: no effect")
+    def _after_termination(self, ctx: Any) -> None:
+        e = ctx[0] if isinstance(ctx, tuple) else ctx
+        self._diag(self.today, "event_after_termination", {"type": e.type, "date": e.date, "line": e.line})
 
-    def _record_agents(self, e: AgentsCounted) -> None:
-        self.agents = e.count
-        self._entry("agents_recorded", {"agents": e.count})
-
-    def _record_count(self, e: ConsultationsCounted) -> None:
-        previous = self.counts.get(e.year)
-        self.counts[e.year] = e.count
-        detail: dict[str, Any] = {"year": e.year, "count": e.count}
+    def _record(self, e: InputGiven) -> None:
+        if e.year is None:
+            self.current[e.input] = e.value
+            self._entry(e.input + "_recorded", {e.input: e.value})
+            return
+        values = self.per_year.setdefault(e.input, {})
+        previous = values.get(e.year)
+        values[e.year] = e.value
+        detail: dict[str, Any] = {"year": e.year, e.field: e.value}
         if previous is not None:
             detail["previous"] = previous
-        self._entry("consultations_recorded", detail)
+        self._entry(e.input + "_recorded", detail)
         self._reconcile()
 
     def _amend(self, e: AmendmentSigned) -> None:
-        self.amendments.append(e)
-        self._entry("amendment_recorded", {"ref": e.ref, "effective": e.effective,
-                                           "set": thaw(e.set)})
-        if "term" in e.set:
-            self._diag(self.today, "amendment_ineffective",
-                       f"amendment {e.ref or ''} (line {e.line}) changes term.*, which this version "
-                       "does not support: that part has no effect".replace("  ", " "))
+        self.params.amendments.append(e)
+        self._entry("amendment_recorded", {"ref": e.ref, "effective": e.effective, "set": thaw(e.set)})
+        code = self._args.get("diagnostic")
+        if code:  # without a ref, "amendment (line 3)", not "amendment  (line 3)"
+            self._diag(self.today, code, {"ref": e.ref or "", "line": e.line}, tidy=True)
         self._reconcile()
 
     # -- contributions
@@ -504,327 +424,327 @@ class Replay:
             end = min(end, self.ruling.last_day)
         return end
 
-    def _figures(self, y: _Year, covered: int, p: P.Params) -> _Figures:
-        basis_year = y.year - 1 if p.band_basis == "previous_year" else y.year
-        if basis_year in self.counts:
-            count, basis, stand_in, source = self.counts[basis_year], "known", None, basis_year
-        elif y.stand_in is not None and y.stand_in in self.counts:
-            count, basis, stand_in, source = self.counts[y.stand_in], "estimated", y.stand_in, y.stand_in
-        else:
-            count, basis, stand_in, source = None, "unknown", None, None
-        g = p.grid
-        band = 1 if count is None else g.band(count)
-        column = g.column(y.agents)
-        annual = g.amount(column, band)
+    def _basis_year(self, c: Call, p: P.Params) -> int | None:
+        b = self.amount.basis
+        if b is None:
+            return None
+        return c.year - 1 if p[b.year_param] == "previous_year" else c.year
+
+    def _figures(self, c: Call, covered: int, p: P.Params, bump: str | None = None) -> _Figures:
+        """The formula's figures for a call (``bump``: an input read one higher, for the other
+        reading of a boundary value)."""
+        b = self.amount.basis
+        basis_values: dict = {}
+        basis_years: dict = {}
+        value = source = None
+        status = "none"
+        if b is not None:
+            byear = self._basis_year(c, p)
+            values = self.per_year.get(b.input, {})
+            if byear in values:
+                value, status, source = values[byear], "known", byear
+            elif c.stand_in is not None and c.stand_in in values:
+                value, status, source = values[c.stand_in], "estimated", c.stand_in
+            else:
+                status = "unknown"
+            read = value
+            if bump == b.input and read is not None:
+                read = read + 1
+            basis_values[b.input] = read
+            basis_years[b.input] = source
+        current = c.current
+        if bump is not None and bump in current:
+            current = dict(current, **{bump: current[bump] + 1})
+        ctx = formula.Context(p, basis_values, basis_years, current)
+        for name, f in self.amount.figures:
+            ctx.figures[name] = f(ctx)
+        annual_raw = Decimal(ctx.figures["annual"] or 0)
+        per_year = calendar.PER_YEAR[self.base.contribution("call")]
         if covered <= 0:
             due = money.ZERO
-        elif p.prorata == "none":
-            due = annual
+        elif p.contribution("prorata") == "none":
+            due = money.round_cent(annual_raw / per_year)
         else:
-            due = money.round_cent(annual * covered / y.year_days)
-        return _Figures(band, column, annual, due, basis, count, stand_in, source)
+            due = money.round_cent(annual_raw * covered / (per_year * c.period_days))
+        return _Figures(ctx.figures, money.round_cent(annual_raw), due, status, value, source, ctx)
 
-    def _call(self, year: int) -> None:
-        first = max(self.start, dt.date(year, 1, 1))
-        last = min(dt.date(year, 12, 31), self._known_end())
-        covered = dates.days_between(first, last)
+    def _call(self, first: dt.date) -> None:
+        p = self.params_on(self.today)
+        # The call frequency is the rules file's (and the overrides'): an amendment cannot change it.
+        period_first, period_last = calendar.call_period(self.today, self.base.contribution("call"))
+        covered = dates.days_between(max(self.start, period_first), min(period_last, self._known_end()))
         if covered <= 0:
             return
-        p = self.params_on(self.today)
-        basis_year = year - 1 if p.band_basis == "previous_year" else year
         stand_in = None
-        if basis_year not in self.counts:
-            earlier = [k for k in self.counts if k < basis_year]
-            stand_in = max(earlier) if earlier else None
-        y = _Year(year, self.today, covered, dates.year_days(year), self.agents, stand_in)
-        f = self._figures(y, covered, p)
-        y.band, y.column, y.annual, y.due = f.band, f.column, f.annual, f.due
-        y.read_from = (f.source, f.count)
+        b = self.amount.basis
+        if b is not None:
+            byear = self._basis_year(Call(period_first, period_last, self.today, 0, 0, {}, None), p)
+            values = self.per_year.get(b.input, {})
+            if byear not in values:
+                earlier = [k for k in values if k < byear]
+                stand_in = max(earlier) if earlier else None
+        c = Call(period_first, period_last, self.today, covered,
+                 dates.days_between(period_first, period_last), dict(self.current), stand_in)
+        f = self._figures(c, covered, p)
+        c.figures, c.annual, c.due = f.figures, f.annual, f.due
+        c.read_from = (f.source, f.value)
         due_date = self.today + p.payment_term
-        y.charges.append(_Charge(due_date, f.due))
-        self.years[year] = y
-        self._entry("contribution_called", {
-            "year": year, "band": f.band, "column": f.column, "annual": f.annual,
-            "covered_days": covered, "year_days": y.year_days, "due": f.due,
-            "due_date": due_date, "basis_year": basis_year,
-            "basis_count": f.count, "agents": y.agents})
-        self._volume_diagnostics(y, f, basis_year)
-        self._boundary_diagnostics(y, f, p)
+        self.ledger.add(c, due_date)
+        detail = self._row_detail(c, f)
+        detail.update(covered_days=covered, due=f.due, due_date=due_date)
+        detail[self._days_key(c)] = c.period_days
+        if b is not None:
+            detail["basis_year"] = self._basis_year(c, p)
+        for key, fn in self.amount.detail:
+            detail[key] = fn(f.ctx)
+        self._entry("contribution_called", detail)
+        self._basis_diagnostics(c, f, p)
+        for reading in self.amount.readings:
+            self._reading(c, f, p, reading)
         self._ensure_check(due_date + dates.ONE_DAY)
-        self._push(dt.date(year + 1, 1, 1), PH_CALL, "call", year + 1)
-        self._allocate()
+        self._push(period_last + dates.ONE_DAY, PH_CALL, "call", period_last + dates.ONE_DAY)
 
-    def _volume_diagnostics(self, y: _Year, f: _Figures, basis_year: int) -> None:
-        if f.basis == "estimated":
-            self._diag(self.today, "volume_estimated",
-                       f"{y.year}: the {basis_year} consultations count is not known; "
-                       f"the {f.stand_in} count ({f.count}) stands in (band {f.band})")
-        elif f.basis == "unknown":
-            self._diag(self.today, "volume_unknown",
-                       f"{y.year}: no consultations count is known; band 1 until one arrives")
+    def _yearly(self, c: Call) -> bool:
+        return c.first.month == 1 and c.first.day == 1 and c.last.month == 12 and c.last.day == 31
 
-    def _boundary_diagnostics(self, y: _Year, f: _Figures, p: P.Params) -> None:
-        """Annex 1 puts 150 and 250 in two bands and 350 agents in neither column: the other
-        reading of a listed count c is the band of c + 1 (of agents a, the column of a + 1)."""
-        self._band_boundary(y, f, p)
-        self._agents_boundary(y, f, p)
+    def _days_key(self, c: Call) -> str:
+        return "year_days" if self._yearly(c) else "period_days"
 
-    def _band_boundary(self, y: _Year, f: _Figures, p: P.Params) -> None:
-        g = p.grid
-        if f.count is not None and f.count in g.ambiguous_consultations:
-            band = g.band(f.count + 1)
-            other = g.amount(f.column, band)
-            if other != f.annual:
-                self._diag(self.today, "ambiguous_boundary",
-                           f"{y.year}: {f.count} consultations read as band {f.band} "
-                           f"({money.fmt(f.annual)}); the other reading, band {band}, "
-                           f"gives {money.fmt(other)}")
+    def _row_detail(self, c: Call, f: _Figures) -> dict:
+        detail: dict[str, Any] = {"year": c.year}
+        if not self._yearly(c):
+            detail["period"] = c.first
+        for name, _ in self.amount.row:
+            detail[name] = f.figures[name]
+        detail["annual"] = f.annual
+        return detail
 
-    def _agents_boundary(self, y: _Year, f: _Figures, p: P.Params) -> None:
-        g = p.grid
-        if y.agents in g.ambiguous_agents:
-            column = g.column(y.agents + 1)
-            other = g.amount(column, f.band)
-            if other != f.annual:
-                self._diag(self.today, "ambiguous_boundary",
-                           f"{y.year}: {y.agents} agents read as column {f.column} "
-                           f"({money.fmt(f.annual)}); the other reading, {column}, gives {money.fmt(other)}")
+    def _message_values(self, c: Call, f: _Figures, p: P.Params) -> dict:
+        values: dict[str, Any] = {"year": c.year, "period": c.first, "value": f.value,
+                                  "basis_year": self._basis_year(c, p), "stand_in": c.stand_in,
+                                  "annual": money.fmt(f.annual)}
+        for name, v in f.figures.items():
+            values[name] = money.fmt(v) if name == "annual" else _show(v)
+        return values
 
-    def _target_covered(self, y: _Year) -> tuple[int, str | None]:
-        """Covered days a year should now have, and why it changed (None: unchanged)."""
+    def _basis_diagnostics(self, c: Call, f: _Figures, p: P.Params) -> None:
+        b = self.amount.basis
+        if b is None or f.basis not in ("estimated", "unknown"):
+            return
+        code = b.estimated if f.basis == "estimated" else b.unknown
+        self._diag(self.today, code, self._message_values(c, f, p))
+
+    def _reading(self, c: Call, f: _Figures, p: P.Params, reading: rulesfile.Reading) -> None:
+        """A value the text puts on a boundary (listed beside its parameter): the other reading
+        is the same call with that value + 1, told when its annual amount differs."""
+        value = f.value if self.rules.inputs[reading.input].per_year else c.current.get(reading.input)
+        if value is None or value not in p[reading.values_param]:
+            return
+        other = self._figures(c, c.covered_days, p, bump=reading.input)
+        if other.annual == f.annual:
+            return
+        values = self._message_values(c, f, p)
+        values["value"] = value
+        values.update({f"other.{k}": v for k, v in self._message_values(c, other, p).items()})
+        self._diag(self.today, reading.code, values, message=reading.message)
+
+    def _target_covered(self, c: Call) -> tuple[int, bool, bool]:
+        """Covered days a call should now have; whether the last day's prorata cut them
+        (refund); whether the call is for a period after the last day."""
         r = self.ruling
         if r is None or r.by == "expiry" or not r.refund_point:
-            return y.covered_days, None
-        if y.year > r.last_day.year:
-            return (0, "late_fact") if y.covered_days else (0, None)
-        if y.year == r.last_day.year:
+            return c.covered_days, False, False
+        if c.first > r.last_day:
+            return 0, False, c.covered_days > 0
+        if c.last >= r.last_day:
             p = self.params_on(r.last_day)
-            if p.refund_unused and p.prorata == "days":
-                first = max(self.start, dt.date(y.year, 1, 1))
-                cov = dates.days_between(first, r.last_day)
-                if cov < y.covered_days:
-                    return cov, "refund"
-        return y.covered_days, None
+            if p.contribution("refund_unused") and p.contribution("prorata") == "days":
+                cov = dates.days_between(max(self.start, c.first), r.last_day)
+                if cov < c.covered_days:
+                    return cov, True, False
+        return c.covered_days, False, False
 
     def _reconcile(self) -> None:
-        """Recompute every called year from its figures; adjust the ones that changed.
+        """Recompute every call from its figures; adjust the ones that changed.
 
-        Money is reallocated and the standing checked once all years are adjusted, so that a
-        fact that changes several years never shows a default that exists only halfway through.
+        Money is reallocated and the standing checked once all calls are adjusted, so that a
+        fact that changes several calls never shows a default that exists only halfway through.
         """
         changed = False
-        for year in sorted(self.years):
-            y = self.years[year]
-            covered, cause = self._target_covered(y)
-            p = self.params_on(y.called_on)
-            f = self._figures(y, covered, p)
-            read_from = (f.source, f.count)
-            recount = read_from != y.read_from
-            if f.due == y.due:
+        basis_readings = [r for r in self.amount.readings if self.rules.inputs[r.input].per_year]
+        for c in self.ledger.calls.values():
+            covered, refund, beyond = self._target_covered(c)
+            p = self.params_on(c.called_on)
+            f = self._figures(c, covered, p)
+            read_from = (f.source, f.value)
+            recount = read_from != c.read_from
+            if f.due == c.due:
                 # Nothing owed changes (a free column, an equal amount): figures follow silently.
-                y.band, y.column, y.annual, y.covered_days = f.band, f.column, f.annual, covered
+                c.figures, c.annual, c.covered_days = f.figures, f.annual, covered
             else:
-                if cause is None:
-                    cause = "band" if f.band != y.band else "late_fact"
-                self._decide("adjust", (y, covered, f), cause=cause)
+                fields: dict[str, Any] = {"refund": refund, "beyond_last_day": beyond}
+                for name, typ in self.amount.row:
+                    for key, v in ((name, f.figures[name]), ("was_" + name, c.figures[name])):
+                        posted = _posted(v, typ)
+                        if posted is not None:
+                            fields[key] = posted
+                self._decide("adjust", (c, covered, f), **fields)
                 changed = True
-            y.read_from = read_from
+            c.read_from = read_from
             if recount:
-                self._band_boundary(y, f, p)
+                for reading in basis_readings:
+                    self._reading(c, f, p, reading)
         if changed:
-            self._allocate()
+            self.ledger.allocate()
             self._check_standing()
 
     def _adjust(self, ctx: tuple) -> None:
-        y, covered, f = ctx
-        before = y.due
-        diff = f.due - before
+        c, covered, f = ctx
+        before = c.due
         p = self.params_on(self.today)
-        if diff > 0:
-            due_date = self.today + p.payment_term
-            y.charges.append(_Charge(due_date, diff))
+        due_date = self.today + p.payment_term
+        if f.due > before:
             self._ensure_check(due_date + dates.ONE_DAY)
-        elif diff < 0:
-            cut = -diff
-            for c in sorted(y.charges, key=lambda c: c.due_date, reverse=True):
-                take = min(cut, c.amount)
-                c.amount -= take
-                cut -= take
-                if not cut:
-                    break
-        detail = {"year": y.year, "from": before, "to": f.due, "band": f.band,
-                  "column": f.column, "annual": f.annual, "covered_days": covered}
-        if self.ruling is not None and self._rule != "annex1.band_correction":
+        self.ledger.change_due(c, f.due, due_date)
+        detail = self._row_detail(c, f)
+        detail.update({"from": before, "to": f.due, "covered_days": covered})
+        if self.ruling is not None and self._args.get("show_last_day", True):
             detail["last_day"] = self.ruling.last_day
-        if f.band != y.band:
-            detail["previous_band"] = y.band
-        if f.count is not None:
-            detail["basis_count"] = f.count
-        y.band, y.column, y.annual, y.due, y.covered_days = f.band, f.column, f.annual, f.due, covered
+        for name in self.amount.previous:
+            if f.figures[name] != c.figures[name]:
+                detail["previous_" + name] = c.figures[name]
+        for key, fn in self.amount.detail:
+            if key in self.amount.correction_detail:
+                v = fn(f.ctx)
+                if v is not None:
+                    detail[key] = v
+        c.figures, c.annual, c.covered_days = f.figures, f.annual, covered
         self._entry("contribution_adjusted", detail)
 
-    # -- money
-
-    def _allocate(self) -> None:
-        """All money received goes to the called years oldest first; pure, recomputed each time.
-
-        Years are called in order and a year's charges are added in due-date order (a call,
-        then increases due later), so both are walked as stored.
-        """
-        remaining = self.received
-        if not self.years:
-            self.unallocated = remaining
-            return
-        self.unallocated = money.ZERO
-        zero = money.ZERO
-        y = None
-        for y in self.years.values():
-            paid = zero
-            for c in y.charges:
-                take = c.amount if remaining >= c.amount else remaining
-                c.covered = take
-                paid += take
-                remaining -= take
-            y.paid = paid
-        y.paid += remaining
+    # -- money and standing
 
     def _overdue(self, _: Any) -> None:
         self.standing = "in_default"
-        owed = self._overdue_amount()
-        self._entry("payment_overdue", {"overdue": owed})
+        self._entry("payment_overdue", {"overdue": self.ledger.overdue(self.today)})
 
     def _cured(self, _: Any) -> None:
         self.standing = "current"
         self._entry("default_cured", {})
 
-    def _overdue_amount(self) -> Decimal:
-        return sum((c.amount - c.covered for y in self.years.values() for c in y.charges
-                    if c.due_date < self.today and c.covered < c.amount), money.ZERO)
-
-    def _any_overdue(self) -> bool:
-        today = self.today
-        for y in self.years.values():
-            for c in y.charges:
-                if c.due_date < today and c.covered < c.amount:
-                    return True
-        return False
-
     def _check_standing(self, overdue_check: bool = False) -> None:
         """Ask the rules about the standing when it may change: a default starts only in the
-        day's phase (e) (``overdue_check``); a cure whenever money or a lower due covers all."""
+        day's phase (e) (``overdue_check``); a cure whenever money or a lower due covers all.
+        Nothing is posted while the overdue amount agrees with the standing."""
         in_default = self.standing == "in_default"
         if not in_default and not overdue_check:
             return
-        overdue = self._any_overdue()
-        if overdue != in_default:
-            self._decide("standing", overdue=overdue, in_default=self.standing == "in_default")
+        if self.ledger.any_overdue(self.today) != in_default:
+            self._decide("standing", overdue=_cents(self.ledger.overdue(self.today)),
+                         standing=self.standing)
 
     def _payment(self, e: PaymentReceived) -> None:
-        self.received += e.amount
-        self._allocate()
+        self.ledger.receive(e.amount)
         self._entry("payment_received", {"amount": e.amount})
         self._check_standing()
 
     # -- notices
 
-    def _notice_diagnostics(self, e: NoticeReceived, n: dict) -> None:
-        if n["missing"]:
+    def _notice_diagnostics(self, e: NoticeReceived, n: _Notice, void: bool = False) -> None:
+        if n.missing:
             self._diag(self.today, "notice_missing_recipient",
-                       f"notice by {e.by} (line {e.line}) has not reached: {', '.join(n['missing'])}")
-        if n.get("before_start"):
-            self._diag(self.today, "notice_before_start",
-                       f"notice by {e.by} (line {e.line}) was notified before the start: it counts from {self.start}")
+                       {"by": e.by, "line": e.line, "missing": ", ".join(n.missing)})
+        if n.before_start and not void:  # a void notice has no notification date
+            self._diag(self.today, "notice_before_start", {"by": e.by, "line": e.line, "start": self.start})
 
-    def _unfounded(self, e: NoticeReceived) -> None:
-        self._diag(self.today, "non_payment_unfounded",
-                   f"notice by cdg for non-payment (line {e.line}): the member is not in payment "
-                   "default, the notice runs its normal period")
+    def _diagnose(self, ctx: Any) -> None:
+        e = ctx[0] if isinstance(ctx, tuple) else ctx
+        code = self._args["diagnostic"]
+        self._diag(self.today, code, {"by": e.by, "line": e.line, "reason": e.reason or ""})
 
     def _notice_void(self, ctx: tuple) -> None:
         e, n = ctx
-        self._notice_diagnostics(e, n)
+        self._notice_diagnostics(e, n, void=True)
 
-    def _notice_detail(self, e: NoticeReceived, n: dict) -> dict:
-        return {"by": e.by, "notified": n["notified"], "last_day": n["last_day"],
+    def _notice_detail(self, e: NoticeReceived, n: _Notice) -> dict:
+        return {"by": e.by, "notified": n.notified, "last_day": n.last_day,
                 "line": e.line, "reason": e.reason}
 
-    def _supersede_newcomer(self, ctx: tuple) -> None:
+    def _supersede(self, ctx: tuple) -> None:
+        if isinstance(ctx[0], _Ruling):  # a notice displaced by one that ends earlier
+            old, e, new = ctx
+            self._entry("notice_superseded", {"by": old.by, "notified": old.notified,
+                                              "last_day": old.last_day, "ruling_last_day": new.last_day})
+            self._diag(self.today, "notice_superseded",
+                       {"by": old.by, "notified": old.notified, "line": e.line}, message="notice_displaced")
+            return
         e, n = ctx
         self._notice_diagnostics(e, n)
         detail = self._notice_detail(e, n)
-        if self.ruling is not None and self._rule == "art5.notice_ranking":
+        after_expiry = self._args.get("because") == "after_expiry"
+        if self.ruling is not None and not after_expiry:
             detail["ruling_last_day"] = self.ruling.last_day
         self._entry("notice_superseded", detail)
-        self._diag(self.today, "notice_superseded",
-                   f"notice by {e.by} (line {e.line}) has no effect: "
-                   + ("its last day is after the expiry" if self._rule == "art5.notice_after_expiry"
-                      else "an earlier termination rules"))
+        self._diag(self.today, "notice_superseded", {"by": e.by, "line": e.line},
+                   message="notice_after_expiry" if after_expiry else "notice_superseded")
 
     def _refuse_notice(self, ctx: tuple) -> None:
         e, n = ctx
         self._notice_diagnostics(e, n)
         self._entry("notice_refused", dict(self._notice_detail(e, n), initial_term_ends=self.initial_end))
-        self._diag(self.today, "notice_refused",
-                   f"notice by {e.by} (line {e.line}) would end the convention on {n['last_day']}, "
-                   f"within the initial term ending {self.initial_end}: refused")
+        self._diag(self.today, "notice_refused", {"by": e.by, "line": e.line, "last_day": n.last_day,
+                                                  "initial_end": self.initial_end})
 
     def _terminate_now(self, ctx: tuple) -> None:
         e, n = ctx
-        n = dict(n, last_day=n["notified"])
-        self._rule_termination(e, n, immediate=True)
+        self._rule_termination(e, attrs.evolve(n, last_day=n.notified), immediate=True)
 
     def _schedule_termination(self, ctx: tuple) -> None:
         e, n = ctx
         self._rule_termination(e, n, immediate=False)
 
-    def _rule_termination(self, e: NoticeReceived, n: dict, immediate: bool) -> None:
+    def _rule_termination(self, e: NoticeReceived, n: _Notice, immediate: bool) -> None:
         self._notice_diagnostics(e, n)
         rule = self._rule
         old = self.ruling
         self._generation += 1
-        r = self.ruling = _Ruling(e.by, n["notified"], n["last_day"], immediate, rule, self._generation)
+        r = self.ruling = _Ruling(e.by, n.notified, n.last_day, immediate, rule, self._generation,
+                                  line=e.line)
         # A termination is scheduled from the first accepted notice on, even if a later one
         # displaces it (SPEC 6: `notice`, a notice's termination is scheduled).
         self.first_notified = min(self.first_notified or FAR, r.notified)
         detail = dict(self._notice_detail(e, n), immediate=immediate)
-        if not immediate and n["raw_last_day"] != r.last_day:
-            detail["period_last_day"] = n["raw_last_day"]
+        if not immediate and n.raw_last_day != r.last_day:
+            detail["period_last_day"] = n.raw_last_day
         self._entry("termination_scheduled", detail, rule=rule)
         if old is not None:
-            self._entry("notice_superseded", {"by": old.by, "notified": old.notified,
-                                              "last_day": old.last_day,
-                                              "ruling_last_day": r.last_day}, rule="art5.notice_ranking")
-            self._diag(self.today, "notice_superseded",
-                       f"the notice by {old.by} notified {old.notified} is superseded by the notice "
-                       f"of line {e.line}, which ends the convention earlier")
+            self._decide("displaced", (old, e, r), by=old.by)
         # The last day's work (phase g) happens on the last day, or today when it is already past
         # (SPEC 5.7: learned late, applied from its legal date, entries dated today).
         work_day = max(r.last_day, self.today)
         self._push(work_day, PH_G, "refund", r.generation)
-        if r.by == "cdg":
-            self._push(work_day, PH_G, "documents", r.generation)
+        self._push(work_day, PH_G, "last_day", r.generation)
         if r.last_day >= self.today:
             self._push(r.last_day + dates.ONE_DAY, PH_TERMINATE, "terminate", r.generation)
         else:
-            self._decide("terminate")
+            self._decide("terminate", by=r.by)
 
-    def _documents(self, _: Any) -> None:
-        self._entry("documents_available", {"last_day": self.ruling.last_day})
+    def _note(self, ruling: _Ruling) -> None:
+        self._entry(self._args["kind"], {"last_day": ruling.last_day})
 
     # -- disputes, signatures
 
     def _dispute(self, e: DisputeStep) -> None:
-        if self._rule == "art6.amicable_step_skipped":
-            self._diag(self.today, "amicable_step_skipped",
-                       f"dispute referred to the Tribunal administratif de Lille (line {e.line}) "
-                       "without an amicable attempt first (Article 6)")
+        court = self._args.get("court")
+        code = self._args.get("diagnostic")
+        if code:
+            self._diag(self.today, code, {"line": e.line, "court": court or "", "step": e.step})
         if e.step == "opened":
             self.amicable_attempt = True
         elif e.step == "referred":
             self.amicable_attempt = False
         detail = {"step": e.step}
-        if e.step == "referred":
-            detail["court"] = "Tribunal administratif de Lille"
+        if e.step == "referred" and court:
+            detail["court"] = court
         self._entry("dispute_" + e.step, detail)
 
     def _signed(self, e: Signed) -> None:
@@ -833,6 +753,7 @@ class Replay:
     # ------------------------------------------------------------------ result
 
     def _timeline(self) -> Timeline:
+        row = self.amount.row
         return Timeline(
             convention=self.rules.id,
             name=self.s.name,
@@ -840,23 +761,30 @@ class Replay:
             horizon=self.horizon,
             periods=tuple(self._periods()),
             termination=self._termination(),
-            unallocated=self.unallocated,
+            unallocated=self.ledger.unallocated,
             contributions=tuple(
-                Contribution(y.year, y.band, y.column, y.annual, y.covered_days, y.year_days,
-                             y.due, y.paid, y.called_on)
-                for y in (self.years[k] for k in sorted(self.years))),
+                Contribution(c.year, c.first, c.last, tuple((n, t, c.figures[n]) for n, t in row),
+                             c.annual, c.covered_days, c.period_days, self._yearly(c), c.due,
+                             c.paid, c.called_on)
+                for c in self.ledger.calls.values()),
             entries=tuple(self.entries),
             diagnostics=tuple(self.diagnostics),
             scenario=self.s,
+            replayer=replay,
         )
 
     def _termination(self) -> Termination | None:
         r = self.ruling
         if r is None:
-            if self.final_end is None:
+            k = self.term.last_period
+            if k is None:
                 return None
-            # An expiry is known from the start: shown even when it falls after the horizon.
-            return Termination("expiry", None, self.final_end, False, "art5.expiry")
+            # An expiry is known from the start: shown even when it falls after the horizon,
+            # under the rule that decides it at the end of the last period.
+            rule = self.decider.decide(dict(self._period_end_fields(k), t="period_end"))
+            if rule == CATCH_ALL or self.rules.rules[rule].do != "expire":
+                return None
+            return Termination("expiry", None, self.final_end, False, rule)
         return Termination(r.by, r.notified, r.last_day, r.immediate, r.rule)
 
     def _periods(self) -> list[Period]:
@@ -883,7 +811,7 @@ class Replay:
             return state, self._standing_end_of(day), notice
 
         out: list[Period] = []
-        for i, day in enumerate(days):
+        for day in days:
             key = state_on(day)
             if out and (out[-1].state, out[-1].standing, out[-1].notice) == key:
                 continue
@@ -893,6 +821,22 @@ class Replay:
         if out and out[-1].state == "terminated":
             out[-1] = attrs.evolve(out[-1], end=None)
         return out
+
+
+def _show(v: Any) -> str:
+    if v is None:
+        return "-"
+    if isinstance(v, Decimal):
+        return format(v, "f")
+    return str(v)
+
+
+def _posted(v: Any, typ: str) -> Any:
+    """A row figure as the rules see it: as in the JSON row, but amounts in cents (a rate stays
+    text, compared for equality only); null is not posted."""
+    if typ == "amount" and v is not None:
+        return _cents(Decimal(v))
+    return figure_value(v, typ)
 
 
 def replay(scenario: Scenario, until: dt.date | None = None) -> Timeline:

@@ -156,7 +156,7 @@ def report(t: Timeline, today: dt.date | None = None, lang: str = "en") -> str:
            f"<p>{_e(t.convention)} · {_e(day(t.start))} → {_e(day(t.horizon))}</p>"]
     r = t.termination
     term = L["none"] if r is None else (
-        f"{L['by']} {render.word(r.by, lang)}, {L['notified']} {day(r.notified) or '-'}, "
+        f"{L['by']} {render.word(r.by, lang, t)}, {L['notified']} {day(r.notified) or '-'}, "
         f"{L['last_day']} {day(r.last_day)}" + (f", {L['immediate']}" if r.immediate else ""))
     out.append(f'<p class="termination"><strong>{_e(T["termination"])}:</strong> {_e(term)}</p>')
     out.append(f"<h2>{_e(T['timeline'])}</h2>")
@@ -171,15 +171,13 @@ def report(t: Timeline, today: dt.date | None = None, lang: str = "en") -> str:
         f'<span><i style="background:{c}"></i>{_e(label)}</span>' for c, label in legend) + "</p>")
     out.append(f"<h2>{_e(T['contributions'])}</h2>")
     if t.contributions:
-        heads = [L[k] for k in ("year", "band", "column", "annual", "covered", "due", "paid",
-                                "balance", "called_on")]
+        heads, rows, _ = render.contribution_rows(t, lang)
         out.append('<table class="contributions"><thead><tr>'
                    + "".join(f"<th>{_e(h)}</th>" for h in heads) + "</tr></thead><tbody>")
-        for c in t.contributions:
-            cells = [(c.year, ""), (c.band, "num"), (render.word(c.column, lang), ""),
-                     (money(c.annual), "num"), (f"{c.covered_days}/{c.year_days}", "num"),
-                     (money(c.due), "num"), (money(c.paid), "num"), (money(c.balance), "num"),
-                     (day(c.called_on), "")]
+        for c, row in zip(t.contributions, rows):
+            kinds = ["" if typ == "name" else "num" for _, typ, _ in c.figures]
+            classes = [""] + kinds + ["num"] * 5 + [""]
+            cells = list(zip(row, classes))
             out.append(f'<tr data-year="{c.year}">' + "".join(
                 f'<td class="{cls}">{_e(v)}</td>' if cls else f"<td>{_e(v)}</td>" for v, cls in cells)
                 + "</tr>")

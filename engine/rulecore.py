@@ -9,9 +9,10 @@ Facts measured about durable_rules 2.0.28 (shared/notes/durable-rules.md) shape 
 - every replay uses a fresh ``sid`` and deletes it afterwards (at most 1,024 live sids);
 - the C core has no locks: one Host per thread.
 
-Each rule of a rules file's catalogue becomes one durable_rules rule whose priority is its rank in
-the file, so the first matching rule fires; a catch-all rule of lowest priority consumes anything
-else, so that no event lingers in rule memory.
+Each rule of a rules file becomes one durable_rules rule (engine.rulesfile compiles its `when`
+with engine.conditions) whose priority is its rank in the file, so the first matching rule fires;
+a catch-all rule of lowest priority consumes anything else, so that no event lingers in rule
+memory.
 """
 
 from __future__ import annotations
@@ -47,36 +48,38 @@ class _SyncHost(durable.engine.Host):
         return action
 
 
-def ruleset_definition(catalogue: Mapping[str, Mapping[str, Any]]) -> dict:
-    """The durable_rules JSON definition of a catalogue: one rule per entry with a `when`."""
-    rules: dict[str, Any] = {}
-    for rank, (rule_id, rule) in enumerate(catalogue.items(), start=1):
-        when = rule.get("when")
-        if not when:
-            continue
-        tests = [{field: value} for field, value in when.items()]
-        rules[rule_id] = {"pri": rank, "all": [{"m": {"$and": tests}}], "run": rule_id}
-    rules[CATCH_ALL] = {"pri": 1_000_000, "all": [{"m": {"$ex": {"t": 1}}}], "run": CATCH_ALL}
-    return rules
+def ruleset_definition(rules: Mapping[str, Any]) -> dict:
+    """The durable_rules JSON definition of a rules file's compiled rules, with the catch-all."""
+    out = json.loads(json.dumps(rules, default=_plain))
+    out[CATCH_ALL] = {"pri": 1_000_000, "all": [{"m": {"$ex": {"t": 1}}}], "run": CATCH_ALL}
+    return out
+
+
+def _plain(x: Any) -> Any:
+    if isinstance(x, Mapping):
+        return dict(x)
+    if isinstance(x, tuple):
+        return list(x)
+    raise TypeError(type(x).__name__)
 
 
 _definitions: dict[int, tuple] = {}
 _definitions_lock = threading.Lock()
 
 
-def _definition(catalogue: Mapping[str, Mapping[str, Any]]) -> tuple[dict, str]:
-    """The catalogue's definition and a key naming it, computed once per catalogue object.
+def _definition(rules: Mapping[str, Any]) -> tuple[dict, str]:
+    """The definition and a key naming it, computed once per rules object.
 
-    Rules files are loaded once and cached (engine.rulesfile), so the catalogue object is the
-    same for every replay; the cache keeps it alive, so its id cannot be reused.
+    Rules files are loaded once and cached (engine.rulesfile), so the object is the same for
+    every replay; the cache keeps it alive, so its id cannot be reused.
     """
-    hit = _definitions.get(id(catalogue))
-    if hit is None or hit[0] is not catalogue:
-        definition = ruleset_definition(catalogue)
-        key = json.dumps(definition, sort_keys=True, default=str)
-        hit = (catalogue, definition, key)
+    hit = _definitions.get(id(rules))
+    if hit is None or hit[0] is not rules:
+        definition = ruleset_definition(rules)
+        key = json.dumps(definition, sort_keys=True)
+        hit = (rules, definition, key)
         with _definitions_lock:
-            _definitions[id(catalogue)] = hit
+            _definitions[id(rules)] = hit
     return hit[1], hit[2]
 
 
@@ -94,11 +97,11 @@ _names = itertools.count(1)
 class Decider:
     """Posts decision events for one replay to this thread's Host and says which rule fired."""
 
-    def __init__(self, catalogue: Mapping[str, Mapping[str, Any]]):
+    def __init__(self, rules: Mapping[str, Any]):
         if _local.host is None:
             _local.host = _SyncHost()
         self._host = _local.host
-        definition, key = _definition(catalogue)
+        definition, key = _definition(rules)
         name = _local.names.get(key)
         if name is None:
             name = f"convention{next(_names)}"

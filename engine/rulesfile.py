@@ -1,46 +1,230 @@
-"""Rules files: `rules/<id>.yaml`, shipped inside the wheel as the package ``engine.rules``."""
+"""Rules files (`rules/<id>.yaml`, shipped inside the wheel as the package ``engine.rules``).
+
+A rules file is a whole convention: its parties and who receives their notices, the inputs a
+scenario gives, the parameters with their articles and quoted clauses, the amount of a call as a
+formula, the messages in English and French, and the catalogue of rules whose `when` chooses
+between outcomes. docs/rules-format.md describes the format. Everything is checked here, when
+the file is loaded; a mistake is a :class:`RulesError` naming the file and the line.
+"""
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
 import importlib.resources
+import json
 import os
+import re
 from typing import Any, Mapping
 
 import attrs
-import yaml
 
-from . import params
-from .events import freeze
+from . import conditions, formula, params, yamlnodes as Y
+from .errors import ScenarioError
+from .events import freeze, thaw
+
+FORMAT = 2
+_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
+_RULE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$")
+_PLACEHOLDER = re.compile(r"\{([^{}]*)\}")
+LANGS = ("en", "fr")
 
 
-class RulesError(ValueError):
-    pass
+class RulesError(ScenarioError):
+    """A rules file that cannot be used: ``FILE:LINE: what is wrong``."""
+
+
+# --------------------------------------------------------------------------- what the engine posts
+
+# The built-in scenario events; a rules file adds one event type per input.
+BUILTIN_EVENTS = ("payment", "amendment", "notice", "dispute", "signed")
+DISPUTE_STEPS = ("opened", "settled", "referred")
+
+# Each decision event the replay posts to durable_rules, with the fields it carries (dates as day
+# numbers, money as cents). docs/flow.md explains when each is posted.
+DECISIONS: dict[str, tuple[str, ...]] = {
+    "start": (),
+    "terminate": ("by",),
+    "period_end": ("k", "renewal", "max_renewals"),
+    "call": (),
+    "standing": ("overdue", "standing"),
+    "payment": ("terminated",),
+    "amendment": ("terminated", "touches_term"),
+    "signed": ("terminated",),
+    "dispute": ("terminated", "step", "amicable_open"),
+    "notice_received": ("terminated", "by", "reason", "counted", "missing", "missing_recipient",
+                        "standing_at_n"),
+    "notice": ("by", "reason", "n", "last_day", "initial_end", "final_end", "ruling_last_day",
+               "ruling_n", "standing_at_n", "immediate_on_default", "within_initial_term"),
+    "displaced": ("by",),
+    "adjust": ("refund", "beyond_last_day"),  # and each row figure, and was_<figure>
+    "last_day": ("by",),
+}
+INPUT_FIELDS = ("terminated", "year")
+
+# What a rule's `do` may name, with the arguments each takes.
+CONSEQUENCE_ARGS: dict[str, dict[str, Any]] = {
+    "started": {}, "terminated": {}, "expire": {}, "renew": {}, "after_termination": {},
+    "record": {}, "amend": {"diagnostic": "diagnostic"}, "call": {}, "overdue": {}, "cured": {},
+    "payment": {}, "notice_void": {}, "diagnose": {"diagnostic": "diagnostic"},
+    "terminate_now": {}, "supersede": {"because": ("after_expiry", "ranking")},
+    "refuse_notice": {}, "schedule_termination": {}, "adjust": {"show_last_day": "bool"},
+    "note": {"kind": "name"}, "dispute": {"court": "text", "diagnostic": "diagnostic"},
+    "signed": {},
+}
+CONSEQUENCES = frozenset(CONSEQUENCE_ARGS)
+
+# The messages of the diagnostics the engine itself gives (a rules file may reword them).
+ENGINE_MESSAGES: dict[str, dict[str, str]] = {
+    "event_beyond_horizon": {"en": "{type} event of {date} is after the horizon {horizon}: ignored"},
+    "event_after_termination": {
+        "en": "{type} event of {date} (line {line}) comes after the termination: no effect"},
+    "notice_missing_recipient": {"en": "notice by {by} (line {line}) has not reached: {missing}"},
+    "notice_before_start": {
+        "en": "notice by {by} (line {line}) was notified before the start: it counts from {start}"},
+    "notice_superseded": {"en": "notice by {by} (line {line}) has no effect: an earlier termination rules"},
+    "notice_after_expiry": {
+        "en": "notice by {by} (line {line}) has no effect: its last day is after the expiry"},
+    "notice_displaced": {
+        "en": "the notice by {by} notified {notified} is superseded by the notice of line {line}, "
+              "which ends the convention earlier"},
+    "notice_refused": {
+        "en": "notice by {by} (line {line}) would end the convention on {last_day}, within the "
+              "initial term ending {initial_end}: refused"},
+    "amendment_ineffective": {
+        "en": "amendment {ref} (line {line}) changes term.*, which this version does not support: "
+              "that part has no effect"},
+}
+
+
+# --------------------------------------------------------------------------- values
 
 
 @attrs.frozen
+class Label:
+    en: str
+    fr: str
+
+    def __call__(self, lang: str) -> str:
+        return self.fr if lang == "fr" else self.en
+
+
+@attrs.frozen
+class Input:
+    name: str
+    per_year: bool  # per-year values (a mapping by year) or a current value (under `member:`)
+    type: str  # count | amount
+    event: str  # the event type that brings one later
+    field: str  # the event's value key: count | amount
+    label: Label
+
+
+@attrs.frozen
+class Rule:
+    id: str
+    article: str
+    do: str
+    args: Mapping
+
+
+@attrs.frozen
+class Basis:
+    input: str
+    year_param: str  # the parameter saying previous_year | same_year
+    estimated: str  # diagnostic codes
+    unknown: str
+
+
+@attrs.frozen
+class Reading:
+    """Values the text puts on a boundary: the other reading is the amount with the value + 1."""
+
+    input: str
+    values_param: str
+    code: str
+    message: str
+
+
+@attrs.frozen
+class Amount:
+    """The amount of a call, as the rules file states it."""
+
+    basis: Basis | None
+    figures: tuple  # ((name, compiled formula), ...) in order; `annual` among them
+    row: tuple  # ((name, type), ...): the figures shown in each contribution row
+    detail: tuple  # ((key, compiled formula), ...): more facts in the call entry's detail
+    correction_detail: tuple  # the keys of `detail` also shown in a correction's (when not null)
+    previous: tuple  # figures whose former value a correction shows as previous_<name>
+    readings: tuple  # Reading, ...
+
+
+@attrs.frozen(eq=False)
 class RulesFile:
     id: str
     path: str
     title: str
-    tree: Mapping  # the plain parameter values
-    sources: Mapping  # the parameter tree with value, article, clause and note
-    catalogue: Mapping  # rule id -> {article, decides}
+    source: str
+    parties: Mapping  # id -> Label, in the file's order
+    recipients: Mapping  # id -> Label: everyone who may receive a notice (parties first)
+    inputs: Mapping  # name -> Input
+    schema: params.Schema
+    tree: Mapping  # the parameter values (dated values as params.Dated)
+    sources: Mapping  # the parameter tree with value(s), article, clause and note
+    amount: Amount
+    amount_source: Mapping  # the `amount:` section as written, for the docs
+    messages: Mapping  # id -> {lang: text}
+    words: Mapping  # name -> Label: parties, recipients, inputs and the `labels:` section
+    catalogue: Mapping  # rule id -> the rule as written (article, clause, decides, when, do)
+    rules: Mapping  # rule id -> Rule
+    definition: Mapping  # the durable_rules ruleset
     not_encoded: tuple
+
+    @property
+    def event_types(self) -> tuple[str, ...]:
+        """Every event type a scenario may give, in the order errors list them."""
+        return ("payment",) + tuple(i.event for i in self.inputs.values()) + BUILTIN_EVENTS[1:]
+
+    def input_of_event(self, event_type: str) -> Input | None:
+        for i in self.inputs.values():
+            if i.event == event_type:
+                return i
+        return None
+
+    def message(self, key: str, lang: str = "en") -> str:
+        m = self.messages.get(key) or ENGINE_MESSAGES[key]
+        return m.get(lang) or m["en"]
+
+    def label(self, who: str, lang: str = "en") -> str:
+        """A name of this convention (a party, a recipient, an input, a figure or a value) in a
+        language; the name itself when the file gives it no label."""
+        lab = self.words.get(who)
+        return who if lab is None else lab(lang)
 
 
 def leaves(tree: Mapping, prefix: str = ""):
-    """(dotted name, node) for each parameter of a rules file's tree (leaves hold a `value`)."""
+    """(dotted name, node) for each parameter of a rules file's tree (leaves hold value(s))."""
     for key, node in tree.items():
-        if isinstance(node, Mapping) and "value" in node:
+        if isinstance(node, Mapping) and ("value" in node or "values" in node):
             yield prefix + key, node
         elif isinstance(node, Mapping):
             yield from leaves(node, prefix + key + ".")
 
 
+def render_message(text: str, values: Mapping[str, Any]) -> str:
+    """``{name}`` replaced by its value: plain substitution, nothing else is evaluated."""
+    return _PLACEHOLDER.sub(lambda m: str(values.get(m.group(1), m.group(0))), text)
+
+
+# --------------------------------------------------------------------------- finding files
+
+
 def shipped_ids() -> tuple[str, ...]:
     root = importlib.resources.files("engine.rules")
     return tuple(sorted(p.name[:-5] for p in root.iterdir() if p.name.endswith(".yaml")))
+
+
+class UnknownConvention(ValueError):
+    pass
 
 
 def find(ref: str, base_dir: str | None = None) -> str:
@@ -51,61 +235,422 @@ def find(ref: str, base_dir: str | None = None) -> str:
     for c in candidates:
         if (c.endswith(".yaml") or c.endswith(".yml")) and os.path.isfile(c):
             return os.path.abspath(c)
-    raise RulesError(
+    raise UnknownConvention(
         f"unknown convention {ref!r} (shipped rules: {', '.join(shipped_ids())}; or a path to a rules file)"
     )
 
 
-# The consequences a rule's `do` may name (engine/replay.py carries them out).
-CONSEQUENCES = frozenset({
-    "started", "terminated", "expire", "renew", "after_termination", "record_agents",
-    "record_count", "amend", "call", "overdue", "cured", "payment", "notice_void",
-    "terminate_now", "supersede_newcomer", "refuse_notice", "unfounded",
-    "schedule_termination", "adjust", "documents", "dispute", "signed",
-})
+# --------------------------------------------------------------------------- reading
 
 
-def _check_catalogue(path: str, catalogue: Any) -> None:
-    if not isinstance(catalogue, Mapping) or not catalogue:
-        raise RulesError(f"{path}: a rules file needs its `rules:` catalogue")
-    for rule_id, rule in catalogue.items():
-        where = f"{path}: rules.{rule_id}"
-        if not isinstance(rule, Mapping) or not isinstance(rule.get("article"), str):
-            raise RulesError(f"{where}: a rule needs its `article`")
-        when = rule.get("when")
-        if not isinstance(when, Mapping) or not when or not all(
-                isinstance(v, (str, bool, int)) for v in when.values()):
-            raise RulesError(f"{where}: `when` must map event fields to values")
-        if rule.get("do") not in CONSEQUENCES:
-            raise RulesError(f"{where}: unknown consequence `do: {rule.get('do')}` "
-                             f"(known: {', '.join(sorted(CONSEQUENCES))})")
-        if '"' in str(rule_id):
-            raise RulesError(f"{where}: a rule id cannot hold a double quote")
+class _Reader:
+    """Checks one rules file's node tree; every failure names the line."""
+
+    def __init__(self, path: str):
+        self.path = path
+
+    def fail(self, line: int, message: str):
+        raise Y._Fail(line, message)
+
+    def mapping(self, v: Any, where: str) -> dict:
+        if v is None or v.kind != "map":
+            self.fail(0 if v is None else v.line, f"{where}: expected a mapping")
+        for key, kline in v.key_lines.items():
+            if not isinstance(key, str):
+                self.fail(kline, f"{where}: key {key} must be a name")
+        return v.value
+
+    def name(self, key: Any, line: int, where: str) -> str:
+        if not isinstance(key, str) or not _NAME.match(key):
+            self.fail(line, f"{where}: {key!r} is not a name (lower case letters, digits, _)")
+        return key
+
+    def label(self, v: Any, where: str) -> Label:
+        f = Y._fields(v, where, LANGS)
+        return Label(Y._text(f["en"], f"{where}: en"), Y._text(f["fr"], f"{where}: fr"))
+
+    def line_of(self, v: Any, path: tuple) -> int:
+        return Y._path_line(v, tuple(path))
+
+
+def _plain_tree(v: Any) -> Any:
+    """Plain Python values of a node (dated values keep their date keys)."""
+    if v.kind == "map":
+        return {k: _plain_tree(x) for k, x in v.value.items()}
+    if v.kind == "seq":
+        return [_plain_tree(x) for x in v.value]
+    return v.value
+
+
+_KIND_OF_TYPE = {"amount": "number", "rate": "number", "count": "number", "amounts": "list",
+                 "counts": "list", "bounds": "list", "text": "name", "choice": "name",
+                 "bool": "bool", "duration": "duration", "date": "date"}
+
+
+def _parameters(r: _Reader, pv: Any, parties: tuple, recipients: tuple):
+    """(schema, value tree, sources tree, kinds of the declared parameters)."""
+    declared: dict[str, Any] = {}
+    kinds: dict[str, str] = {}
+    values: dict = {}
+    lines: dict[str, int] = {}
+
+    def walk(v: Any, prefix: tuple, out: dict) -> None:
+        body = r.mapping(v, "parameters" + ("." + ".".join(prefix) if prefix else ""))
+        for key, node in body.items():
+            here = prefix + (key,)
+            name = ".".join(here)
+            kline = v.key_lines[key]
+            if node.kind == "map" and ("value" in node.value or "values" in node.value):
+                f = Y._fields(node, f"parameters.{name}", ("article",),
+                              ("value", "values", "clause", "note", "type", "choices"))
+                if ("value" in f) == ("values" in f):
+                    r.fail(node.line, f"parameters.{name}: give `value` or `values`, not both")
+                Y._text(f["article"], f"parameters.{name}: article")
+                lines[name] = kline
+                if "type" in f:
+                    t = Y._choice(f["type"], f"parameters.{name}: type", tuple(params.TYPES) + ("choice",))
+                    if t == "choice":
+                        if "choices" not in f or f["choices"].kind != "seq" or not f["choices"].value:
+                            r.fail(f["type"].line, f"parameters.{name}: a choice needs `choices`")
+                        opts = tuple(Y._text(c, f"parameters.{name}: choices") for c in f["choices"].value)
+                        declared[name] = params._choice(*opts)
+                    else:
+                        declared[name] = params.TYPES[t]
+                    kinds[name] = _KIND_OF_TYPE[t]
+                if "values" in f:
+                    dv = f["values"]
+                    if dv.kind != "map" or not dv.value:
+                        r.fail(dv.line, f"parameters.{name}: values: expected a mapping DATE: value")
+                    pairs = []
+                    for dkey, item in dv.value.items():
+                        day = Y._date(Y._V("scalar", dkey, dv.key_lines[dkey], str(dkey)),
+                                      f"parameters.{name}: values")
+                        pairs.append((day, _plain_tree(item)))
+                    out[key] = params.Dated(tuple(sorted(pairs, key=lambda p: p[0])))
+                else:
+                    out[key] = _plain_tree(f["value"])
+            elif node.kind == "map":
+                out[key] = {}
+                walk(node, here, out[key])
+            else:
+                r.fail(kline, f"parameters.{name}: a parameter needs `value` (or `values`) and `article`")
+
+    walk(pv, (), values)
+    try:
+        schema = params.Schema(parties, recipients, declared)
+        unknown = [n for n in lines if n not in schema.converters]
+        if unknown:
+            raise params.ParamError(tuple(unknown[0].split(".")),
+                                    "is not a parameter the engine reads: declare its `type`")
+        schema.convert(values)
+    except params.ParamError as e:
+        r.fail(r.line_of(pv, e.path), f"parameters.{e}")
+    return schema, values, kinds
+
+
+def _inputs(r: _Reader, iv: Any) -> dict[str, Input]:
+    out: dict[str, Input] = {}
+    if iv is None:
+        return out
+    body = r.mapping(iv, "inputs")
+    events: set = set()
+    for key, node in body.items():
+        name = r.name(key, iv.key_lines[key], "inputs")
+        where = f"inputs.{name}"
+        f = Y._fields(node, where, ("event", "label"), ("per_year", "current"))
+        if ("per_year" in f) == ("current" in f):
+            r.fail(node.line, f"{where}: say `per_year: count|amount` or `current: count|amount`")
+        per_year = "per_year" in f
+        typ = Y._choice(f["per_year" if per_year else "current"],
+                        f"{where}: {'per_year' if per_year else 'current'}", ("count", "amount"))
+        ev = r.name(Y._text(f["event"], f"{where}: event"), f["event"].line, f"{where}: event")
+        if ev in BUILTIN_EVENTS or ev in DECISIONS or ev in events:
+            r.fail(f["event"].line, f"{where}: event type {ev!r} is already taken")
+        events.add(ev)
+        out[name] = Input(name, per_year, typ, ev, typ if typ == "count" else "amount",
+                          r.label(f["label"], f"{where}: label"))
+    return out
+
+
+def _messages(r: _Reader, mv: Any) -> tuple[dict, dict[str, int]]:
+    out: dict = {}
+    lines: dict[str, int] = {}
+    if mv is None:
+        return out, lines
+    for key, node in r.mapping(mv, "messages").items():
+        name = r.name(key, mv.key_lines[key], "messages")
+        f = Y._fields(node, f"messages.{name}", LANGS)
+        out[name] = {lang: Y._text(f[lang], f"messages.{name}: {lang}") for lang in LANGS}
+        lines[name] = mv.key_lines[key]
+    return out, lines
+
+
+def _check_placeholders(r: _Reader, messages: Mapping, lines: Mapping, key: str,
+                        allowed: set, line: int) -> None:
+    m = messages.get(key) or ENGINE_MESSAGES.get(key)
+    if m is None:
+        r.fail(line, f"no message {key!r} (add it under `messages:` in English and French)")
+    for text in m.values():
+        for ph in _PLACEHOLDER.findall(text):
+            if ph not in allowed:
+                r.fail(lines.get(key, line), f"messages.{key}: unknown placeholder {{{ph}}} "
+                                             f"(known here: {', '.join(sorted(allowed))})")
+
+
+def _names(r: _Reader, v: Any, where: str, known: Mapping, what: str) -> list[str]:
+    """A list of names, each one of ``known``."""
+    if v is None:
+        return []
+    if v.kind != "seq":
+        r.fail(v.line, f"{where}: expected a list of names")
+    out = []
+    for item in v.value:
+        name = Y._text(item, where)
+        if name not in known:
+            r.fail(item.line, f"{where}: {name!r} is not {what}")
+        out.append(name)
+    return out
+
+
+def _amount(r: _Reader, av: Any, inputs: Mapping[str, Input], schema: params.Schema,
+            kinds: Mapping[str, str], messages: Mapping, mlines: Mapping) -> Amount:
+    f = Y._fields(av, "amount", ("figures", "row"), ("basis", "detail", "correction_detail", "previous", "readings"))
+    basis = None
+    if "basis" in f:
+        bf = Y._fields(f["basis"], "amount.basis", ("input", "year", "estimated", "unknown"))
+        inp = Y._text(bf["input"], "amount.basis: input")
+        if inp not in inputs or not inputs[inp].per_year:
+            r.fail(bf["input"].line, f"amount.basis: input: {inp!r} is not a per-year input")
+        year = Y._text(bf["year"], "amount.basis: year")
+        conv = schema.converters.get(year)
+        if conv is None or set(getattr(conv, "choices", ())) - {"previous_year", "same_year"} or not getattr(conv, "choices", ()):
+            r.fail(bf["year"].line, f"amount.basis: year: {year!r} must name a choice parameter "
+                                    "of previous_year / same_year")
+        basis = Basis(inp, year, r.name(Y._text(bf["estimated"], "amount.basis: estimated"),
+                                        bf["estimated"].line, "amount.basis: estimated"),
+                      r.name(Y._text(bf["unknown"], "amount.basis: unknown"),
+                             bf["unknown"].line, "amount.basis: unknown"))
+    env = formula.Env(kinds, {basis.input} if basis else set(),
+                      {n for n, i in inputs.items() if not i.per_year})
+    figures = []
+    fv = f["figures"]
+    for key, node in r.mapping(fv, "amount.figures").items():
+        name = r.name(key, fv.key_lines[key], "amount.figures")
+        try:
+            compiled, kind = formula.compile_formula(_plain_tree(node), env)
+        except formula.FormulaError as e:
+            r.fail(r.line_of(node, e.path), f"amount.figures.{name}: {e.message}")
+        env.figure_kinds[name] = kind
+        figures.append((name, compiled))
+    if env.figure_kinds.get("annual") != "number":
+        r.fail(fv.line, "amount.figures: needs `annual`, the annual amount (a number)")
+    row = []
+    rv = f["row"]
+    for key, node in r.mapping(rv, "amount.row").items():
+        if key not in env.figure_kinds or key == "annual":
+            r.fail(rv.key_lines[key], f"amount.row: {key!r} is not a figure (annual is always shown)")
+        row.append((key, Y._choice(node, f"amount.row.{key}", ("count", "amount", "rate", "year", "name"))))
+    detail = []
+    if "detail" in f:
+        dv = f["detail"]
+        for key, node in r.mapping(dv, "amount.detail").items():
+            try:
+                compiled, _ = formula.compile_formula(_plain_tree(node), env)
+            except formula.FormulaError as e:
+                r.fail(r.line_of(node, e.path), f"amount.detail.{key}: {e.message}")
+            detail.append((key, compiled))
+    correction_detail = _names(r, f.get("correction_detail"), "amount.correction_detail",
+                               dict(detail), "a key of amount.detail")
+    previous = _names(r, f.get("previous"), "amount.previous", dict(row), "a row figure")
+    figure_names = {n for n, _ in figures}
+    base_ph = {"year", "period", "value", "basis_year", "stand_in", "annual"} | figure_names
+    if basis is not None:
+        for code in (basis.estimated, basis.unknown):
+            _check_placeholders(r, messages, mlines, code, base_ph, f["basis"].line)
+    readings = []
+    if "readings" in f:
+        rv2 = f["readings"]
+        if rv2.kind != "seq":
+            r.fail(rv2.line, "amount.readings: expected a list")
+        for item in rv2.value:
+            g = Y._fields(item, "amount.readings", ("input", "values", "code", "message"))
+            inp = Y._text(g["input"], "amount.readings: input")
+            if inp not in inputs or (inputs[inp].per_year and (basis is None or basis.input != inp)):
+                r.fail(g["input"].line, f"amount.readings: input: {inp!r} is not the basis or a current input")
+            vals = Y._text(g["values"], "amount.readings: values")
+            if kinds.get(vals) != "list":
+                r.fail(g["values"].line, f"amount.readings: values: {vals!r} is not a list parameter")
+            code = r.name(Y._text(g["code"], "amount.readings: code"), g["code"].line, "amount.readings: code")
+            msg = r.name(Y._text(g["message"], "amount.readings: message"), g["message"].line,
+                         "amount.readings: message")
+            _check_placeholders(r, messages, mlines, msg,
+                                base_ph | {f"other.{n}" for n in figure_names} | {"other.annual"}, item.line)
+            readings.append(Reading(inp, vals, code, msg))
+    return Amount(basis, tuple(figures), tuple(row), tuple(detail), tuple(correction_detail),
+                  tuple(previous), tuple(readings))
+
+
+def _rules(r: _Reader, cv: Any, inputs: Mapping[str, Input], amount: Amount, messages: Mapping,
+           mlines: Mapping) -> tuple[dict, dict, dict]:
+    body = r.mapping(cv, "rules")
+    if not body:
+        r.fail(cv.line, "rules: the catalogue is empty")
+    fields = set(DECISIONS) | {"t"}
+    for fs in DECISIONS.values():
+        fields |= set(fs)
+    fields |= set(INPUT_FIELDS)
+    for name, _ in amount.row:
+        fields |= {name, "was_" + name}
+    fields = frozenset(fields - (set(DECISIONS) - {f for fs in DECISIONS.values() for f in fs}) | {"t"})
+    types = set(DECISIONS) | {i.event for i in inputs.values()}
+    definition: dict = {}
+    rules: dict = {}
+    catalogue: dict = {}
+    for rank, (rule_id, node) in enumerate(body.items(), start=1):
+        line = cv.key_lines[rule_id]
+        if not isinstance(rule_id, str) or not _RULE_ID.match(rule_id):
+            r.fail(line, f"rules: {rule_id!r} is not a rule id (letters, digits, . _ -)")
+        where = f"rules.{rule_id}"
+        f = Y._fields(node, where, ("article", "when", "do"), ("clause", "decides"))
+        article = Y._text(f["article"], f"{where}: article")
+        when = _plain_tree(f["when"])
+        try:
+            tests = conditions.compile_when(when, fields)
+        except conditions.WhenError as e:
+            r.fail(r.line_of(f["when"], e.path), f"{where}: when: {e.message}")
+        for t in conditions.tested_values(when, "t"):
+            if t not in types:
+                r.fail(f["when"].line, f"{where}: when: t: unknown decision {t!r} "
+                                       f"(known: {', '.join(sorted(types))})")
+        do, args = _do(r, f["do"], where, messages, mlines)
+        rules[rule_id] = Rule(rule_id, article, do, freeze(args))
+        catalogue[rule_id] = _plain_tree(node)
+        definition[rule_id] = {"pri": rank, "all": [{"m": {"$and": tests}}], "run": rule_id}
+    return rules, catalogue, definition
+
+
+def _do(r: _Reader, v: Any, where: str, messages: Mapping, mlines: Mapping) -> tuple[str, dict]:
+    if v.kind == "scalar" and isinstance(v.value, str):
+        name, args, av = v.value, {}, None
+    elif v.kind == "map" and len(v.value) == 1:
+        name = next(iter(v.value))
+        av = v.value[name]
+        args = {}
+    else:
+        r.fail(v.line, f"{where}: do: expected a consequence, or {{consequence: {{arguments}}}}")
+    if name not in CONSEQUENCES:
+        r.fail(v.line, f"{where}: unknown consequence `do: {name}` "
+                       f"(known: {', '.join(sorted(CONSEQUENCES))})")
+    spec = CONSEQUENCE_ARGS[name]
+    if av is not None:
+        if av.kind == "scalar" and av.value is None:
+            av = Y._V("map", {}, av.line)
+        given = Y._fields(av, f"{where}: do: {name}", (), tuple(spec))
+        for key, x in given.items():
+            kind = spec[key]
+            what = f"{where}: do: {name}: {key}"
+            if isinstance(kind, tuple):
+                args[key] = Y._choice(x, what, kind)
+            elif kind == "bool":
+                args[key] = Y._bool(x, what)
+            elif kind == "text":
+                args[key] = Y._text(x, what)
+            else:
+                args[key] = r.name(Y._text(x, what), x.line, what)
+                if kind == "diagnostic" and args[key] not in messages and args[key] not in ENGINE_MESSAGES:
+                    r.fail(x.line, f"{what}: no message {args[key]!r} (add it under `messages:`)")
+    return name, args
+
+
+def _read(path: str, text: str) -> RulesFile:
+    r = _Reader(path)
+    root = Y._from_text(text)
+    if root.kind == "map" and "rules" not in root.value:
+        r.fail(root.line, "a rules file needs its `rules:` catalogue")
+    f = Y._fields(root, "rules file", ("rules_format", "id", "title", "parties", "parameters",
+                                      "amount", "rules"),
+                  ("source", "recipients", "inputs", "labels", "messages", "not_encoded"))
+    fmt = f["rules_format"]
+    if not (fmt.kind == "scalar" and fmt.value == FORMAT and type(fmt.value) is int):
+        r.fail(fmt.line, f"rules_format: this engine reads rules files of format {FORMAT}")
+    rid = Y._text(f["id"], "id")
+    parties: dict[str, Label] = {}
+    pv = f["parties"]
+    for key, node in r.mapping(pv, "parties").items():
+        name = r.name(key, pv.key_lines[key], "parties")
+        parties[name] = r.label(Y._fields(node, f"parties.{name}", ("label",))["label"],
+                                f"parties.{name}: label")
+    if len(parties) < 2:
+        r.fail(pv.line, "parties: a convention has at least two parties")
+    recipients = dict(parties)
+    if "recipients" in f:
+        rv = f["recipients"]
+        for key, node in r.mapping(rv, "recipients").items():
+            name = r.name(key, rv.key_lines[key], "recipients")
+            if name in recipients:
+                r.fail(rv.key_lines[key], f"recipients: {name!r} is already a party")
+            recipients[name] = r.label(Y._fields(node, f"recipients.{name}", ("label",))["label"],
+                                       f"recipients.{name}: label")
+    taken = set(recipients)
+    inputs = _inputs(r, f.get("inputs"))
+    for name, i in inputs.items():
+        if name in taken:
+            r.fail(f["inputs"].key_lines[name], f"inputs: {name!r} is already a party or recipient")
+    schema, values, kinds = _parameters(r, f["parameters"], tuple(parties), tuple(recipients))
+    messages, mlines = _messages(r, f.get("messages"))
+    amount = _amount(r, f["amount"], inputs, schema, kinds, messages, mlines)
+    rules, catalogue, definition = _rules(r, f["rules"], inputs, amount, messages, mlines)
+    words: dict[str, Label] = dict(recipients)
+    words.update((name, i.label) for name, i in inputs.items())
+    if "labels" in f:
+        lv = f["labels"]
+        for key, node in r.mapping(lv, "labels").items():
+            words[key] = r.label(node, f"labels.{key}")
+    not_encoded = ()
+    if "not_encoded" in f:
+        not_encoded = freeze(_plain_tree(f["not_encoded"]))
+    return RulesFile(
+        id=rid, path=path, title=Y._text(f["title"], "title"),
+        source=Y._text(f["source"], "source") if "source" in f else "",
+        parties=freeze(parties), recipients=freeze(recipients), inputs=freeze(inputs),
+        schema=schema, tree=freeze(values), sources=freeze(_plain_tree(f["parameters"])),
+        amount=amount, amount_source=freeze(_plain_tree(f["amount"])), messages=freeze(messages), words=freeze(words), catalogue=freeze(catalogue),
+        rules=freeze(rules), definition=freeze(definition), not_encoded=not_encoded,
+    )
 
 
 @functools.lru_cache(maxsize=64)
 def load(path: str) -> RulesFile:
     """Read and check a rules file; cached, the result is immutable."""
     try:
-        with open(path, encoding="utf-8") as fh:
-            doc: Any = yaml.safe_load(fh)
-    except (OSError, yaml.YAMLError) as e:
-        raise RulesError(f"cannot read rules file {path}: {e}") from None
-    if not isinstance(doc, Mapping) or not isinstance(doc.get("parameters"), Mapping):
-        raise RulesError(f"{path}: a rules file needs `id` and `parameters`")
-    try:
-        tree = params.values_of(doc["parameters"])
-        params.Params.from_tree(tree)
-    except params.ParamError as e:
-        raise RulesError(f"{path}: parameters.{e}") from None
-    catalogue = doc.get("rules")
-    _check_catalogue(path, catalogue)
-    return RulesFile(
-        id=str(doc.get("id") or os.path.basename(path).rsplit(".", 1)[0]),
-        path=path,
-        title=str(doc.get("title", "")),
-        tree=freeze(tree),
-        sources=freeze(doc["parameters"]),
-        catalogue=freeze(catalogue),
-        not_encoded=freeze(doc.get("not_encoded") or ()),
-    )
+        text = Y._read_file(path, path)
+        return _read(path, text)
+    except ScenarioError as e:
+        raise RulesError(e.file, e.line, e.message) from None
+    except Y._Fail as e:
+        raise RulesError(path, e.line, e.message) from None
+
+
+def load_ref(ref: str, base_dir: str | None = None) -> RulesFile:
+    return load(find(ref, base_dir))
+
+
+def of_scenario(scenario: Any) -> RulesFile:
+    """The rules file of a loaded scenario."""
+    return load(scenario.rules_path or find(scenario.convention))
+
+
+_IN_FORCE: dict[tuple, params.InForce] = {}
+
+
+def in_force(rules: RulesFile, overrides: Any) -> params.InForce:
+    """The rules file's parameters with a scenario's overrides, without amendments: computed
+    once per pair and shared (:meth:`params.InForce.with_amendments` gives a replay its own)."""
+    key = (rules.path, id(rules), json.dumps(thaw(overrides), sort_keys=True, default=str))
+    hit = _IN_FORCE.get(key)
+    if hit is None:
+        hit = params.InForce.of(rules.schema, thaw(rules.tree), thaw(overrides))
+        if len(_IN_FORCE) > 256:  # many distinct overrides: keep the cache small
+            _IN_FORCE.clear()
+        _IN_FORCE[key] = hit
+    return hit

@@ -60,14 +60,33 @@ class Termination:
                 "immediate": self.immediate, "rule": self.rule}
 
 
+def figure_value(value: Any, typ: str) -> Any:
+    """A row figure in JSON: counts and years as numbers, amounts with two decimals, rates as
+    written (``"0.0607"``), names as text; null when unknown."""
+    if value is None:
+        return None
+    if typ in ("count", "year"):
+        return int(value)
+    if typ == "amount":
+        return fmt(Decimal(value))
+    if isinstance(value, Decimal):
+        return format(value, "f")
+    return value
+
+
 @attrs.frozen
 class Contribution:
-    year: int
-    band: int
-    column: str
+    """One called calendar period (a year, a quarter, a month). The figures its rules file lists
+    (``band``, ``base``, ``rate``...) read as attributes too: ``c.band``."""
+
+    year: int  # the calendar year of the period
+    first: dt.date  # the period called, whatever part of it is covered
+    last: dt.date
+    figures: tuple  # ((name, type, value), ...) in the rules file's order
     annual: Decimal
     covered_days: int
-    year_days: int
+    period_days: int
+    yearly: bool  # a calendar year is called (its row says year_days, else period_days)
     due: Decimal
     paid: Decimal
     called_on: dt.date
@@ -76,11 +95,40 @@ class Contribution:
     def balance(self) -> Decimal:
         return self.due - self.paid
 
+    @property
+    def year_days(self) -> int:
+        return self.period_days
+
+    def __getattr__(self, name: str) -> Any:
+        for key, _, value in object.__getattribute__(self, "figures"):
+            if key == name:
+                return value
+        raise AttributeError(name)
+
+    def get(self, key: str) -> Any:
+        """A row key as `expect:` and the JSON name it (``from``, ``to``, a figure...)."""
+        if key == "from":
+            return self.first
+        if key == "to":
+            return self.last
+        return getattr(self, key)
+
+    @property
+    def keys(self) -> tuple[str, ...]:
+        return (("year", "from", "to") + tuple(k for k, _, _ in self.figures)
+                + ("annual", "covered_days", "year_days" if self.yearly else "period_days",
+                   "due", "paid", "balance", "called_on"))
+
     def to_dict(self) -> dict:
-        return {"year": self.year, "band": self.band, "column": self.column,
-                "annual": fmt(self.annual), "covered_days": self.covered_days,
-                "year_days": self.year_days, "due": fmt(self.due), "paid": fmt(self.paid),
-                "balance": fmt(self.balance), "called_on": _iso(self.called_on)}
+        out: dict[str, Any] = {"year": self.year, "from": _iso(self.first), "to": _iso(self.last)}
+        for key, typ, value in self.figures:
+            out[key] = figure_value(value, typ)
+        out["annual"] = fmt(self.annual)
+        out["covered_days"] = self.covered_days
+        out["year_days" if self.yearly else "period_days"] = self.period_days
+        out.update(due=fmt(self.due), paid=fmt(self.paid), balance=fmt(self.balance),
+                   called_on=_iso(self.called_on))
+        return out
 
 
 @attrs.frozen
@@ -125,6 +173,14 @@ class Timeline:
     # The scenario this timeline was replayed from, for queries that need its parameters
     # (:meth:`deadlines`); not part of the value (equality, repr, JSON).
     scenario: Any = attrs.field(default=None, eq=False, repr=False)
+    replayer: Any = attrs.field(default=None, eq=False, repr=False)  # (scenario, until) -> Timeline
+
+    def extended(self, until: dt.date, scenario: Any = None) -> "Timeline":
+        """The same scenario replayed up to a later day (the replay that made this timeline
+        is asked again: nothing here imports it)."""
+        if self.replayer is None:
+            raise ValueError("this timeline cannot be extended: replay its scenario")
+        return self.replayer(scenario if scenario is not None else self.scenario, until)
 
     def deadlines(self, as_of: dt.date, scenario: Any = None):
         """The coming renewal, notice deadlines and next call on ``as_of``
@@ -148,9 +204,11 @@ class Timeline:
         p = self.period_on(day)
         return None if p is None else p.state
 
-    def contribution(self, year: int) -> Contribution | None:
+    def contribution(self, key: int | dt.date) -> Contribution | None:
+        """The call of a year (an ``int``, for yearly calls: the first row of that year), or of
+        the period that starts on a date."""
         for c in self.contributions:
-            if c.year == year:
+            if (c.first == key) if isinstance(key, dt.date) else (c.year == key):
                 return c
         return None
 

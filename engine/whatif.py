@@ -7,7 +7,8 @@ import datetime as dt
 
 import attrs
 
-from .deadlines import known_replay
+from .deadlines import Knowledge
+from . import rulesfile
 from .events import NoticeReceived, Receipt, Scenario
 from .replay import replay
 from .timeline import Contribution, Timeline
@@ -32,7 +33,7 @@ class WhatIf:
 def with_notice(scenario: Scenario, party: str, on: dt.date) -> Scenario:
     """``scenario`` plus a notice by ``party`` received by all its required recipients on ``on``
     (the recipients in force on ``on``, with the amendments known by then)."""
-    recipients = known_replay(scenario, on).params_on(on).recipients[party]
+    recipients = Knowledge(scenario, on).params_on(on).recipients[party]
     seq = max((e.seq for e in scenario.events), default=-1) + 1
     # line -1 marks the hypothetical notice (a scenario given as a mapping has line 0 everywhere)
     notice = NoticeReceived(date=on, line=HYPOTHESIS_LINE, seq=seq, by=party,
@@ -63,8 +64,9 @@ def _outcome(t: Timeline, party: str, on: dt.date) -> str:
 def whatif(scenario: Scenario, party: str, on: dt.date) -> WhatIf:
     """Replay the baseline and the hypothesis over the same horizon, long enough to see the
     hypothetical last day's year. Raises ``ValueError`` when ``on`` is before the start."""
-    if party not in ("member", "cdg"):
-        raise ValueError(f"unknown party {party!r} (expected member or cdg)")
+    parties = tuple(rulesfile.of_scenario(scenario).parties)
+    if party not in parties:
+        raise ValueError(f"unknown party {party!r} (expected {' or '.join(parties)})")
     if on < scenario.start:
         raise ValueError(f"notice date {on} is before the start {scenario.start}")
     hypo_s = with_notice(scenario, party, on)

@@ -9,6 +9,13 @@ Building blocks: `start_dates()`, `agents_counts()`, `consultation_counts()`, `a
 `durations()`, `overrides()`, `receipts(on)`, and the per-type event strategies `payment_events`,
 `consultations_events`, `agents_events`, `amendment_events`, `notice_events`, `dispute_events`,
 `signed_events` (each a function of (start, last) returning a strategy of event dicts).
+
+`medecine_scenarios()` and `assurance_scenarios()` draw valid documents of the two conventions of
+SPEC 8.2 (`payroll:` / `insured_base:` by year, no `member:` key, two parties, events within six
+years after the start, payments around each call, per-year declarations dated in their year or the
+next one, notices by either party near the last day to give notice in time, a few overrides of
+notice periods, payment_term, within_initial_term, minimum (medecine) or fee (assurance), and
+sometimes amendments). `all_scenarios()` draws from any of the three conventions.
 """
 from __future__ import annotations
 
@@ -297,6 +304,271 @@ def scenarios(draw, with_overrides: bool = True) -> dict:
         evs = draw(st.permutations(evs)) if len(evs) < 20 else evs
     doc["events"] = evs
     return doc
+
+
+# ----------------------------------------------------------------------------- cdg62-medecine, cdg62-assurance
+#
+# SPEC 8.2 and the contract of the two new conventions: a per-year amount (`payroll`,
+# `insured_base`) instead of consultations, no `member:` key, two parties (a member notice goes to
+# `cdg` only, a cdg notice to `member` only), events within about six years after the start.
+
+SIX_YEARS = relativedelta(years=6)
+ASSURANCE_ENDS_ON = D(2028, 12, 31)
+
+# around the minimum: 160.00 / 0.0033 = 48 484.85 (0.0033 x 48 484.84 = 159.999972 -> 160.00)
+PAYROLL_AMOUNTS = ["1000000.00", "48484.85", "48484.84", "48484.83", "44444.44", "10000.00",
+                   "250000.00", "5000000.00", "123456.78", "1000000.01"]
+INSURED_BASE_AMOUNTS = ["400000.00", "420000.00", "100000.00", "1000000.00", "2500.00",
+                        "333333.33", "12345.67", "0.01"]
+# fees chosen so that rate + fee never ends in a zero ("0.0640" + "0.0000" would be "0.0640",
+# which an engine normalising its decimals would print "0.064"): see tests/model/naive.py, 23.
+ASSURANCE_FEES = ["0.0012", "0.0013", "0.0007", "0.0021"]
+
+
+def _money(cents: int) -> str:
+    return f"{cents // 100}.{cents % 100:02d}"
+
+
+def declared_amounts(usual) -> st.SearchStrategy:
+    """A payroll or insured base: a usual value, any amount up to 10 million, or a whole number."""
+    return st.one_of(st.sampled_from(usual), st.sampled_from(usual),
+                     st.integers(1, 1_000_000_000).map(_money), st.integers(1, 10_000_000))
+
+
+def medecine_start_dates() -> st.SearchStrategy[dt.date]:
+    special = st.sampled_from([D(2026, 2, 15), D(2026, 1, 1), D(2026, 4, 1), D(2028, 2, 29),
+                               D(2026, 3, 31), D(2026, 12, 31), D(2027, 1, 1), D(2026, 11, 30),
+                               D(2025, 8, 31), D(2026, 5, 31)])
+    month_end = st.builds(lambda y, m: D(y, m, 1) + relativedelta(months=1, days=-1),
+                          st.integers(2024, 2030), st.integers(1, 12))
+    return st.one_of(special, month_end, st.dates(min_value=D(2024, 1, 1), max_value=D(2030, 12, 31)))
+
+
+def assurance_start_dates() -> st.SearchStrategy[dt.date]:
+    """The term ends on 2028-12-31 whatever the start; a start after it is invalid input."""
+    special = st.sampled_from([D(2026, 4, 1), D(2026, 1, 1), D(2028, 12, 31), D(2027, 7, 1),
+                               D(2028, 2, 29), D(2026, 6, 30), D(2027, 12, 31), D(2025, 1, 1)])
+    return st.one_of(special, st.dates(min_value=D(2024, 1, 1), max_value=ASSURANCE_ENDS_ON))
+
+
+def _receipt_at(n: dt.date) -> st.SearchStrategy:
+    """A receipt whose notification date (with the default `unclaimed: first_presentation`) is n."""
+    return st.one_of(
+        st.just(n), st.just(n),
+        st.integers(0, 10).map(lambda k: {"presented": n - dt.timedelta(days=k), "delivered": n}),
+        st.just({"presented": n, "unclaimed": True}),
+    )
+
+
+def two_party_notice(start: dt.date, last: dt.date, near: list):
+    """A notice by either party, its N near one of the dates in `near` (the last day to give
+    notice in time) or anywhere; learned the same day, a few days later, or much later."""
+    @st.composite
+    def build(draw):
+        if near and draw(st.integers(0, 3)) > 0:
+            n = draw(st.sampled_from(near)) + dt.timedelta(days=draw(st.integers(-3, 3)))
+        else:
+            n = draw(dates_between(start, last))
+        if draw(st.integers(0, 15)) == 0:
+            n = start - dt.timedelta(days=draw(st.integers(1, 20)))  # before the start
+        delay = draw(st.one_of(st.just(0), st.integers(0, 10), st.integers(0, 400)))
+        date = max(n + dt.timedelta(days=delay), start)
+        by = draw(st.sampled_from(["member", "cdg"]))
+        to = "cdg" if by == "member" else "member"
+        ev = {"date": date, "type": "notice", "by": by, "received": {to: draw(_receipt_at(n))}}
+        if draw(st.integers(0, 3)) == 0:
+            rc = ev["received"][to]
+            ev["sent"] = (rc if isinstance(rc, dt.date) else rc["presented"]) - dt.timedelta(
+                days=draw(st.integers(0, 5)))
+        if draw(st.integers(0, 3 if by == "cdg" else 8)) == 0:
+            ev["reason"] = draw(st.sampled_from(["non_payment", "non_payment", "other"]))
+        return ev
+    return build()
+
+
+def declared_events(kind: str, start: dt.date, last: dt.date, usual):
+    """`payroll` / `insured_base` events for years before and after the start: dated in the year
+    itself or in the next one (a declaration before 31 March), sometimes a revision."""
+    @st.composite
+    def build(draw):
+        out = []
+        for year in range(start.year - 2, min(last.year, start.year + 6) + 1):
+            if draw(st.integers(0, 2)) == 0:
+                continue
+            for _ in range(draw(st.sampled_from([1, 1, 1, 2]))):
+                lo = max(start, D(year, 1, 1))
+                hi = min(last, D(year + 1, 12, 31))
+                if lo > hi:
+                    break
+                early = min(hi, max(lo, D(year + 1, 3, 31)))
+                date = draw(st.one_of(dates_between(lo, early), dates_between(lo, hi)))
+                out.append({"date": date, "type": kind, "year": year, "amount": draw(declared_amounts(usual))})
+        return out
+    return build()
+
+
+def call_payments(calls: list, typical: str):
+    """Payments around each call date: the typical amount, a partial or a larger one, on time,
+    late or never."""
+    @st.composite
+    def build(draw):
+        out = []
+        for call in calls:
+            kind = draw(st.sampled_from(["full", "full", "full", "partial", "late", "missing", "other"]))
+            if kind == "missing":
+                continue
+            delay = draw(st.integers(0, 30) if kind != "late" else st.integers(31, 120))
+            amount = typical
+            if kind == "partial":
+                amount = _money(max(1, int(Decimal(typical) * 100) // draw(st.integers(2, 5))))
+            elif kind == "other":
+                amount = draw(amounts())
+            out.append({"date": call + dt.timedelta(days=delay), "type": "payment", "amount": amount})
+        return out
+    return build()
+
+
+def _amendment(start, last, sets):
+    @st.composite
+    def build(draw):
+        date = draw(dates_between(start, last))
+        patch = copy.deepcopy(draw(st.sampled_from(sets)))
+        ev = {"date": date, "type": "amendment",
+              "effective": date + dt.timedelta(days=draw(st.integers(-400, 400))), "set": patch}
+        if draw(st.booleans()):
+            ev["ref"] = f"Avenant n°{draw(st.integers(1, 9))}"
+        return ev
+    return build()
+
+
+def _other_events(start, last):
+    return st.lists(st.one_of(dispute_events(start, last), signed_events(start, last),
+                              payment_events(start, last)), max_size=3)
+
+
+NOTICE_PERIODS = ["P3M", "P6M", "P2M", "P1M", "P0D", "P90D", "P1Y"]
+_COMMON_OVERRIDES = {
+    "notice": st.fixed_dictionaries({}, optional={
+        "member": st.sampled_from(NOTICE_PERIODS), "cdg": st.sampled_from(NOTICE_PERIODS),
+        "within_initial_term": st.sampled_from(["allowed", "postponed", "refused"])}),
+}
+
+
+def medecine_overrides() -> st.SearchStrategy[dict]:
+    raw = st.fixed_dictionaries({}, optional={
+        **_COMMON_OVERRIDES,
+        "contribution": st.fixed_dictionaries({}, optional={
+            "payment_term": st.sampled_from(["P30D", "P0D", "P15D", "P2M"]),
+            "minimum": st.sampled_from(["160.00", "0.00", "500.00", "1000.00", "3300.00"])}),
+    })
+    return raw.map(lambda o: {k: v for k, v in o.items() if v})
+
+
+def assurance_overrides() -> st.SearchStrategy[dict]:
+    raw = st.fixed_dictionaries({}, optional={
+        **_COMMON_OVERRIDES,
+        "contribution": st.fixed_dictionaries({}, optional={
+            "payment_term": st.sampled_from(["P30D", "P0D", "P15D", "P2M"]),
+            "fee": st.sampled_from(ASSURANCE_FEES)}),
+    })
+    return raw.map(lambda o: {k: v for k, v in o.items() if v})
+
+
+MEDECINE_AMENDMENTS = [
+    {"contribution": {"minimum": "200.00"}},
+    {"contribution": {"minimum": "0.00"}},
+    {"contribution": {"payment_term": "P15D"}},
+    {"contribution": {"rate": "0.0041"}},
+    {"notice": {"member": "P2M", "cdg": "P6M"}},
+    {"term": {"max_renewals": 1}, "contribution": {"minimum": "250.00"}},
+]
+ASSURANCE_AMENDMENTS = [
+    {"contribution": {"fee": "0.0013"}},
+    {"contribution": {"rate": "0.0701"}},
+    {"contribution": {"payment_term": "P2M"}},
+    {"notice": {"member": "P3M"}},
+    {"term": {"ends_on": D(2029, 12, 31)}, "contribution": {"fee": "0.0021"}},
+]
+
+
+def _periods_ends(start: dt.date, k_max: int) -> list:
+    """cdg62-medecine: period k ends on start + (k+1) years - 1 day."""
+    return [start + relativedelta(years=k + 1) - dt.timedelta(days=1) for k in range(k_max + 1)]
+
+
+def _typical(base: str, rate: str, fraction, floor: str = "0.00") -> str:
+    amount = max(Decimal(base) * Decimal(rate), Decimal(floor)) * Decimal(fraction)
+    return _money(max(1, int((amount * 100).to_integral_value())))
+
+
+@st.composite
+def medecine_scenarios(draw) -> dict:
+    start = draw(medecine_start_dates())
+    last = start + SIX_YEARS
+    doc = {"scenario": 1, "convention": "cdg62-medecine",
+           "name": draw(st.sampled_from(["Commune d'Arras", "SIVOM de la Lys", "Ville de Calais"])),
+           "start": start}
+    if draw(st.integers(0, 2)) == 0:
+        doc["horizon"] = start + dt.timedelta(days=draw(st.integers(0, 7 * 366)))
+    years = draw(st.lists(st.integers(start.year - 4, start.year), unique=True, max_size=3))
+    if years:
+        doc["payroll"] = {y: draw(declared_amounts(PAYROLL_AMOUNTS)) for y in sorted(years)}
+    if draw(st.integers(0, 2)) == 0:
+        o = draw(medecine_overrides())
+        if o:
+            doc["overrides"] = o
+    evs = draw(declared_events("payroll", start, last, PAYROLL_AMOUNTS))
+    # the last day to give notice in time for the end of each period (P3M before it)
+    ends = _periods_ends(start, 4)
+    near = [e - relativedelta(months=3) for e in ends] + [e - relativedelta(months=3, days=-1) for e in ends]
+    evs += draw(st.lists(two_party_notice(start, last, near), max_size=3))
+    if draw(st.integers(0, 3)) > 0:
+        calls = [start] + [D(y, m, 1) for y in range(start.year, last.year + 1) for m in (1, 4, 7, 10)
+                           if start < D(y, m, 1) <= last]
+        base = str(Decimal(str(next(iter((doc.get("payroll") or {}).values()), "1000000.00"))))
+        evs += draw(call_payments(calls, _typical(base, "0.0033", Decimal("0.25"), "160.00")))
+    if draw(st.integers(0, 3)) == 0:
+        evs += draw(st.lists(_amendment(start, last, MEDECINE_AMENDMENTS), max_size=2))
+    evs += draw(_other_events(start, last))
+    doc["events"] = draw(st.permutations(evs)) if len(evs) < 25 else evs
+    return doc
+
+
+@st.composite
+def assurance_scenarios(draw) -> dict:
+    start = draw(assurance_start_dates())
+    # the term ends on 2028-12-31: two years after it are enough to see late facts
+    last = min(start + SIX_YEARS, D(2030, 12, 31))
+    doc = {"scenario": 1, "convention": "cdg62-assurance",
+           "name": draw(st.sampled_from(["Commune d'Arras", "SIVOM de la Lys", "Ville de Calais"])),
+           "start": start}
+    if draw(st.integers(0, 2)) == 0:
+        doc["horizon"] = start + dt.timedelta(days=draw(st.integers(0, 7 * 366)))
+    years = draw(st.lists(st.integers(start.year - 3, start.year), unique=True, max_size=3))
+    if years:
+        doc["insured_base"] = {y: draw(declared_amounts(INSURED_BASE_AMOUNTS)) for y in sorted(years)}
+    if draw(st.integers(0, 2)) == 0:
+        o = draw(assurance_overrides())
+        if o:
+            doc["overrides"] = o
+    evs = draw(declared_events("insured_base", start, last, INSURED_BASE_AMOUNTS))
+    # the last day to give notice in time for 31 December (P6M before it: 30 June)
+    near = [D(y, 6, 30) for y in range(start.year, ASSURANCE_ENDS_ON.year + 2)]
+    evs += draw(st.lists(two_party_notice(start, last, near), max_size=3))
+    if draw(st.integers(0, 3)) > 0:
+        calls = [start] + [D(y, 1, 1) for y in range(start.year + 1, ASSURANCE_ENDS_ON.year + 1)]
+        base = str(Decimal(str(next(iter((doc.get("insured_base") or {}).values()), "400000.00"))))
+        evs += draw(call_payments(calls, _typical(base, "0.0607", 1)))
+    if draw(st.integers(0, 3)) == 0:
+        evs += draw(st.lists(_amendment(start, last, ASSURANCE_AMENDMENTS), max_size=2))
+    evs += draw(_other_events(start, last))
+    doc["events"] = draw(st.permutations(evs)) if len(evs) < 25 else evs
+    return doc
+
+
+def all_scenarios() -> st.SearchStrategy[dict]:
+    """A valid document of any of the three conventions."""
+    return st.one_of(scenarios(), medecine_scenarios(), assurance_scenarios())
 
 
 # ----------------------------------------------------------------------------- malformed texts

@@ -1123,7 +1123,8 @@ def test_json_is_deterministic_and_well_formed():
                          "unallocated", "contributions", "entries", "diagnostics"]
     assert list(doc["periods"][0]) == ["from", "to", "state", "standing", "notice"]
     assert list(doc["termination"]) == ["by", "notified", "last_day", "immediate", "rule"]
-    assert list(doc["contributions"][0]) == ["year", "band", "column", "annual", "covered_days",
+    # SPEC 8.3: `from` and `to`, the calendar period called, follow the year.
+    assert list(doc["contributions"][0]) == ["year", "from", "to", "band", "column", "annual", "covered_days",
                                              "year_days", "due", "paid", "balance", "called_on"]
     assert list(doc["entries"][0]) == ["date", "kind", "rule", "article", "detail"]
     assert list(doc["diagnostics"][0]) == ["date", "level", "code", "message"]

@@ -15,9 +15,8 @@ from hypothesis import strategies as st
 
 from engine.errors import ScenarioError
 from engine.events import (
-    AgentsCounted,
     AmendmentSigned,
-    ConsultationsCounted,
+    InputGiven,
     DisputeStep,
     NoticeReceived,
     PaymentReceived,
@@ -93,7 +92,9 @@ def test_spec_example_loads():
     assert s.overrides == {"notice": {"extend_to_working_day": True}}
     assert s.source == "<string>"
     types = [type(e) for e in s.events]
-    assert types == [PaymentReceived, ConsultationsCounted, PaymentReceived, AgentsCounted,
+    # The inputs are the rules file's: a consultations count and an agents count are InputGiven.
+    assert [e.type for e in s.events if type(e) is InputGiven] == ["consultations", "agents"]
+    assert types == [PaymentReceived, InputGiven, PaymentReceived, InputGiven,
                      AmendmentSigned, NoticeReceived, DisputeStep]
     assert [e.line for e in s.events] == [16, 17, 18, 19, 20, 22, 23]
     assert [e.seq for e in s.events] == list(range(7))

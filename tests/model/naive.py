@@ -1,11 +1,13 @@
-"""A deliberately naive reference model of SPEC sections 2 to 5 (convention `cdg62-demat`).
+"""A deliberately naive reference model of SPEC sections 2 to 5 and 8 (conventions `cdg62-demat`,
+`cdg62-medecine`, `cdg62-assurance`).
 
-It shares no code with `engine/`: it is written from /work/shared/SPEC.md and docs/semantics.md
-alone, as a plain day-by-day loop (phases (a) to (g) of SPEC 5.12), to be compared with the real
-engine in a differential test. `simulate(doc, until)` takes a scenario document as
-`yaml.safe_load` returns it (assumed valid) and returns the SPEC section 6 timeline reduced to plain
-data: periods, termination, unallocated, contributions, entries (date, kind), diagnostics
-(date, code).
+It shares no code with `engine/`: it is written from /work/shared/SPEC.md, docs/semantics.md and the
+contract of the two new conventions alone, as a plain day-by-day loop (phases (a) to (g) of SPEC
+5.12), to be compared with the real engine in a differential test. `simulate(doc, until)` takes a
+scenario document as `yaml.safe_load` returns it (assumed valid) and returns the SPEC section 6
+timeline reduced to plain data: periods, termination, unallocated, contributions, entries
+(date, kind), diagnostics (date, code). The defaults of each convention are written below by hand,
+never read from `rules/`.
 
 Choices made here where SPEC and docs/semantics.md are silent (the simplest reading each time):
 
@@ -38,10 +40,10 @@ Choices made here where SPEC and docs/semantics.md are silent (the simplest read
  9. A notice whose last day is already past when processed: `termination_scheduled` and
     `terminated` in phase (f) that day; its `contribution_adjusted` / `documents_available` come in
     phase (g) of that day, like those of a last day that is today.
-10. On the last day (or on the day a past last day is learned), phase (g): every called year wholly
-    after the last day gets covered_days 0 (due 0), whatever `refund_unused` says; the last day's
-    year is cut to the days up to the last day only when `refund_unused` is true and `prorata` is
-    `days` (parameters of the last day).
+10. On the last day (or on the day a past last day is learned), phase (g): every called period
+    wholly after the last day gets covered_days 0 (due 0), whatever `refund_unused` says; the
+    period containing the last day is cut to the days up to the last day only when
+    `refund_unused` is true and `prorata` is `days` (parameters of the last day).
 11. `termination` in the output is the termination known at the horizon, whether or not its last
     day has passed by then: the ruling notice, or else the expiry (even if after the horizon).
 12. `notice` in `periods` (hindsight) is true from the earliest N of the notices that were ever
@@ -50,21 +52,64 @@ Choices made here where SPEC and docs/semantics.md are silent (the simplest read
     on a listed value), comparing ANNUAL amounts; "the other reading" of a count c is the band of
     c + 1, of an agents count a the column of a + 1. Checked on the call date, and again for the
     count only when a consultations event changes the count a called year's band is read from.
-14. Events after termination other than payments, consultation counts and dispute steps (agents,
-    amendments, notices, signatures) give `event_after_termination` and are otherwise ignored (no
-    entry). "After termination" = the `terminated`/`expired` entry has already been produced.
+14. Events after termination other than payments, per-year inputs (consultations, payroll,
+    insured_base) and dispute steps (agents, amendments, notices, signatures) give
+    `event_after_termination` and are otherwise ignored (no entry). "After termination" = the
+    `terminated`/`expired` entry has already been produced.
 15. Disputes: `referred` gives `amicable_step_skipped` unless an `opened` step came earlier and no
     `referred` since it (a new dispute needs a new `opened`).
 16. `event_beyond_horizon` is dated on the event's own date and listed after the replay.
 17. Diagnostics that mirror decisions (`notice_refused`, `notice_superseded`) are given both as an
     entry and as a diagnostic (docs/semantics.md). `payment_overdue` is an entry only.
-18. A year's increase is due `payment_term` (parameters of the adjustment day) after the
-    adjustment; a decrease removes the year's most recently created amounts first.
+18. A call's increase is due `payment_term` (parameters of the adjustment day) after the
+    adjustment; a decrease removes the call's most recently created amounts first.
 19. Standing keeps being computed after termination (unpaid contributions remain owed), so a
     terminated convention may still change standing in `periods`.
+
+The two conventions of SPEC 8.2 (`cdg62-medecine`, `cdg62-assurance`), where SPEC 8 and the
+contract leave a choice:
+
+20. Calls are keyed by the first day of the calendar period called (`from`); money goes to them in
+    order of `from`. A period is called on its first day, or on the start day for the first one;
+    its covered days run from the call date to the period's end or to the last day known on the
+    call date (ruling notice, else the expiry). For cdg62-demat the period is the calendar year.
+21. Basis year: `previous_year` = (calendar year of the called period) - 1, `same_year` = that year.
+    Stand-in: the latest year BEFORE the basis year whose value is known on the call date (so for
+    medecine a value of the call's own year never stands in). The value used is the basis year's
+    as known now if any, else the stand-in year's as known now (a revision of the stand-in year
+    corrects the call), else none; a value of any other year never changes a call, not even one
+    called with no basis at all (it stays on the minimum / on 0.00 until the basis year's own
+    value arrives).
+22. A dated parameter (`rate`) is `{values: {DATE: VALUE}}` (or a bare `{DATE: VALUE}` mapping, or a
+    scalar); the value in force on a day is the one with the latest date on or before it, and on a
+    day before every date, the earliest one ("0.0033 before 2027-01-01"). An override or an
+    amendment giving a scalar replaces the dated values; one giving `{values: {...}}` merges into
+    them. Its day is the CALL DATE, also for corrections learned later.
+23. medecine: annual = max(round(rate x base), minimum), due = round(annual x covered_days /
+    (n x period_days)) with n = calls per year (4 for quarterly); no basis: base 0.00, base_year
+    null, annual = minimum. assurance: total = rate + fee, annual = round(base x total),
+    due = round(base x total x covered_days / year_days) (rounded once, not from `annual`); no
+    basis: 0.00 everywhere. `rate` in a row is str() of the Decimal total rate as written
+    (str(Decimal("0.0595") + Decimal("0.0012")) = "0.0607"; no normalisation). With `prorata:
+    none` a call with at least one covered day owes annual / n (medecine) or round(base x total)
+    (assurance).
+24. payroll / insured_base events are per-year inputs like consultation counts: phase (c), entry
+    `payroll_recorded` / `insured_base_recorded`, they still correct calls after termination and
+    never give `event_after_termination`.
+25. No `documents_available` and no `non_payment_unfounded` for medecine and assurance. Their
+    `immediate_on_default` is false; if an override sets it true, a cdg `non_payment` notice while
+    in default at N is immediate exactly as for cdg62-demat.
+26. `at_exit_date`: the last day is the first of the `exit_dates` (MM-DD, a day missing from a month
+    is that month's last day) on or after N + P after `extend_to_working_day`; then
+    `within_initial_term` as usual; a last day after the expiry is `notice_superseded`. With
+    `ends_on` the initial term is the whole term (initial_term up to ends_on, for the states and for
+    `within_initial_term`).
+27. Default horizon: 31 December of the year after the later of the last event and the INITIAL
+    term's last day (medecine: start + 1 year - 1 day, not the final expiry; assurance: ends_on).
 """
 from __future__ import annotations
 
+import calendar
 import copy
 import datetime as dt
 import re
@@ -110,6 +155,41 @@ DEFAULTS = {
             "ambiguous_consultations": [150, 250],
             "ambiguous_agents": [350],
         },
+    },
+}
+
+# SPEC 8.2 and the contract of the two new conventions, written out by hand.
+_TWO_PARTIES = {"member": ["cdg"], "cdg": ["member"]}
+
+MEDECINE_DEFAULTS = {
+    "term": {"initial": "P1Y", "renewal": "periodic", "renewal_period": "P1Y", "max_renewals": 3},
+    "notice": {
+        "member": "P3M", "cdg": "P3M", "recipients": _TWO_PARTIES, "effect": "at_period_end",
+        "runs_from": "last_recipient", "missing_recipient": "warn", "unclaimed": "first_presentation",
+        "extend_to_working_day": False, "within_initial_term": "allowed", "immediate_on_default": False,
+    },
+    "contribution": {
+        "call": "quarterly", "payment_term": "P30D", "prorata": "days", "refund_unused": True,
+        "basis": "previous_year",
+        # "0,33 % [...] porté à 0,36 % pour les appels émis à compter du 1er janvier 2027"
+        "rate": {"values": {dt.date(2024, 1, 1): "0.0033", dt.date(2027, 1, 1): "0.0036"}},
+        "minimum": "160.00",
+    },
+}
+
+ASSURANCE_DEFAULTS = {
+    "term": {"ends_on": dt.date(2028, 12, 31), "renewal": "none"},
+    "notice": {
+        "member": "P6M", "cdg": "P6M", "recipients": _TWO_PARTIES, "effect": "at_exit_date",
+        "exit_dates": ["12-31"], "runs_from": "last_recipient", "missing_recipient": "warn",
+        "unclaimed": "first_presentation", "extend_to_working_day": False,
+        "within_initial_term": "allowed", "immediate_on_default": False,
+    },
+    "contribution": {
+        "call": "fiscal_year_start", "payment_term": "P30D", "prorata": "days", "refund_unused": True,
+        "basis": "same_year",
+        "rate": {"values": {dt.date(2024, 1, 1): "0.0595", dt.date(2027, 1, 1): "0.0640"}},
+        "fee": "0.0012",
     },
 }
 
@@ -180,6 +260,34 @@ def year_days(year: int) -> int:
     return (dt.date(year + 1, 1, 1) - dt.date(year, 1, 1)).days
 
 
+def in_force(value, day: dt.date) -> Decimal:
+    """A parameter's value on `day`: a scalar, or dated values (the latest date on or before the
+    day; before every date, the earliest value)."""
+    if isinstance(value, dict):
+        dated = value.get("values", value)
+        items = sorted((to_date(k), v) for k, v in dated.items())
+        chosen = items[0][1]
+        for since, v in items:
+            if since <= day:
+                chosen = v
+        return to_money(chosen)
+    return to_money(value)
+
+
+def calendar_period(day: dt.date, call: str) -> tuple[dt.date, dt.date]:
+    """First and last day of the calendar period (year, quarter or month) containing `day`."""
+    if call == "quarterly":
+        first = dt.date(day.year, 3 * ((day.month - 1) // 3) + 1, 1)
+        return first, first + relativedelta(months=3) - ONE_DAY
+    if call == "monthly":
+        first = dt.date(day.year, day.month, 1)
+        return first, first + relativedelta(months=1) - ONE_DAY
+    return dt.date(day.year, 1, 1), dt.date(day.year, 12, 31)
+
+
+CALLS_PER_YEAR = {"fiscal_year_start": 1, "quarterly": 4, "monthly": 12}
+
+
 _HOLIDAYS: dict[int, set] = {}
 
 
@@ -208,17 +316,27 @@ def annual_of(grid: dict, column: str, band: int) -> Decimal:
 
 # ----------------------------------------------------------------------------- the model
 
-PHASE_C = ("agents", "consultations", "amendment")
-
 
 class _Sim:
+    """cdg62-demat; the subclasses below change what is specific to the other conventions."""
+
+    DEFAULTS = DEFAULTS
+    INPUT = "consultations"          # the per-year input: top-level key and event type
+    INPUT_FIELD = "count"            # the event field carrying the value
+    PHASE_C = ("agents", "consultations", "amendment")
+    ESTIMATED, UNKNOWN = "volume_estimated", "volume_unknown"
+    BASIS_PARAM = "band_basis"
+    DOCUMENTS = True                 # Art. 5: documents_available on a cdg termination
+    UNFOUNDED = True                 # non_payment_unfounded
+
     def __init__(self, doc: dict, until: dt.date | None):
         self.doc = doc
         self.start = to_date(doc["start"])
-        self.base = deep_merge(DEFAULTS, doc.get("overrides") or {})
+        self.base = deep_merge(self.DEFAULTS, doc.get("overrides") or {})
         term = self.base["term"]
-        self.initial = parse_duration(term["initial"])
-        self.renewal = term["renewal"]
+        self.renewal = term.get("renewal", "none")
+        self.ends_on = to_date(term["ends_on"]) if term.get("ends_on") is not None else None
+        self.initial = None if self.ends_on is not None else parse_duration(term["initial"])
         self.renewal_period = parse_duration(term.get("renewal_period") or "P3Y")
         self.max_renewals = term.get("max_renewals")
         self.E0 = self.period_end(0)
@@ -264,13 +382,15 @@ class _Sim:
                 k += 1
 
         # knowledge
-        self.counts: dict[int, int] = {int(y): int(c) for y, c in (doc.get("consultations") or {}).items()}
+        self.values: dict[int, object] = {int(y): self.read_value(v)
+                                          for y, v in (doc.get(self.INPUT) or {}).items()}
         self.agents = int((doc.get("member") or {}).get("agents", 0))
         self.amendments: list[tuple] = []  # learned: (effective, date, file index, set)
         self._params_cache: dict = {}
 
-        # contributions and money
-        self.contribs: dict[int, dict] = {}
+        # calls (keyed by the first day of the calendar period called) and money
+        self.call_kind = self.base["contribution"].get("call", "fiscal_year_start")
+        self.contribs: dict[dt.date, dict] = {}
         self.received = ZERO
         self.unallocated = ZERO
         self.uncovered_dues: list[dt.date] = []
@@ -289,7 +409,13 @@ class _Sim:
         self.diags: list[dict] = []
 
     # -- basics ------------------------------------------------------------------------------
+    @staticmethod
+    def read_value(v):
+        return int(v)
+
     def period_end(self, k: int) -> dt.date:
+        if self.ends_on is not None:
+            return self.ends_on + ONE_DAY + self.renewal_period * k - ONE_DAY
         return self.start + (self.initial + self.renewal_period * k) - ONE_DAY
 
     def entry(self, d, kind):
@@ -315,20 +441,20 @@ class _Sim:
 
     # -- money -------------------------------------------------------------------------------
     def allocate(self):
-        years = sorted(self.contribs)
+        keys = sorted(self.contribs)
         rest = self.received
-        for y in years:
-            rec = self.contribs[y]
+        for k in keys:
+            rec = self.contribs[k]
             rec["paid"] = min(rec["due"], rest)
             rest -= rec["paid"]
-        if years:
-            self.contribs[years[-1]]["paid"] += rest
+        if keys:
+            self.contribs[keys[-1]]["paid"] += rest
             self.unallocated = ZERO
         else:
             self.unallocated = rest
         self.uncovered_dues = []
-        for y in years:
-            rec = self.contribs[y]
+        for k in keys:
+            rec = self.contribs[k]
             left = rec["paid"]
             for amount, due_date in sorted(rec["amounts"], key=lambda a: a[1]):
                 cover = min(amount, left)
@@ -345,29 +471,31 @@ class _Sim:
             self.entry(d, "default_cured")
 
     # -- contributions -----------------------------------------------------------------------
-    def used_count(self, rec):
-        """(year, count) the band of a called year is read from now, or None."""
-        if rec["basis_year"] in self.counts:
-            return (rec["basis_year"], self.counts[rec["basis_year"]])
+    def used_value(self, rec):
+        """(year, value) the call's figures are read from now, or None."""
+        if rec["basis_year"] in self.values:
+            return (rec["basis_year"], self.values[rec["basis_year"]])
         if rec["standin"] is not None:
-            return (rec["standin"], self.counts[rec["standin"]])
+            return (rec["standin"], self.values[rec["standin"]])
         return None
 
-    def figures(self, rec):
+    def figures(self, rec) -> dict:
+        """The call's figures now; must hold `used`, `annual` and `due`."""
         p = self.params(rec["called_on"])
         grid = p["contribution"]["grid"]
-        used = self.used_count(rec)
+        used = self.used_value(rec)
         band = band_of(used[1], grid) if used else 1
         column = column_of(rec["agents"], grid)
         annual = annual_of(grid, column, band)
         if p["contribution"]["prorata"] == "none":
             due = annual if rec["covered_days"] > 0 else ZERO
         else:
-            due = cents(annual * rec["covered_days"] / rec["year_days"])
-        return used, band, column, annual, due, grid
+            due = cents(annual * rec["covered_days"] / rec["period_days"])
+        return {"used": used, "band": band, "column": column, "annual": annual, "due": due, "grid": grid}
 
-    def ambiguity(self, d, rec, grid, band, column, annual, counts=True, agents=True):
-        used = self.used_count(rec)
+    def ambiguity(self, d, rec, fig, counts=True, agents=True):
+        grid, band, column, annual = fig["grid"], fig["band"], fig["column"], fig["annual"]
+        used = fig["used"]
         if counts and used is not None and used[1] in grid.get("ambiguous_consultations", []):
             other = band_of(used[1] + 1, grid)
             if annual_of(grid, column, other) != annual:
@@ -377,50 +505,50 @@ class _Sim:
             if annual_of(grid, other_col, band) != annual:
                 self.diag(d, "ambiguous_boundary")
 
-    def call(self, d):
-        y = d.year
+    def call(self, d, first, last):
         p = self.params(d)
-        basis = y - 1 if p["contribution"]["band_basis"] == "previous_year" else y
+        basis = first.year - 1 if p["contribution"][self.BASIS_PARAM] == "previous_year" else first.year
         standin = None
         estimated = unknown = False
-        if basis not in self.counts:
-            earlier = [c for c in self.counts if c < basis]
+        if basis not in self.values:
+            earlier = [y for y in self.values if y < basis]
             if earlier:
                 standin = max(earlier)
                 estimated = True
             else:
                 unknown = True
-        end = dt.date(y, 12, 31)
+        end = last
         known = self.known_last_day()
         if known is not None and known < end:
             end = known
         rec = {
-            "year": y, "called_on": d, "basis_year": basis, "standin": standin,
-            "agents": self.agents, "covered_days": (end - d).days + 1, "year_days": year_days(y),
-            "paid": ZERO,
+            "year": first.year, "from": first, "to": last, "called_on": d, "basis_year": basis,
+            "standin": standin, "agents": self.agents, "covered_days": max(0, (end - d).days + 1),
+            "period_days": (last - first).days + 1, "paid": ZERO,
         }
-        used, band, column, annual, due, grid = self.figures(rec)
-        rec.update(used=used, band=band, column=column, annual=annual, due=due,
-                   amounts=[[due, d + parse_duration(p["contribution"]["payment_term"])]])
-        self.contribs[y] = rec
+        fig = self.figures(rec)
+        rec.update({k: v for k, v in fig.items() if k != "grid"})
+        rec["amounts"] = [[fig["due"], d + parse_duration(p["contribution"]["payment_term"])]]
+        self.contribs[first] = rec
         self.entry(d, "contribution_called")
         if estimated:
-            self.diag(d, "volume_estimated")
+            self.diag(d, self.ESTIMATED)
         if unknown:
-            self.diag(d, "volume_unknown")
-        self.ambiguity(d, rec, grid, band, column, annual)
+            self.diag(d, self.UNKNOWN)
+        self.ambiguity(d, rec, fig)
         self.allocate()
 
-    def refresh(self, d, count_event=False):
-        """Recompute every called year's figures; a changed due gives contribution_adjusted."""
+    def refresh(self, d, value_event=False):
+        """Recompute every call's figures; a changed due gives contribution_adjusted."""
         lowered = False
-        for y in sorted(self.contribs):
-            rec = self.contribs[y]
-            used, band, column, annual, due, grid = self.figures(rec)
-            if count_event and used != rec["used"]:
-                rec["used"] = used
-                self.ambiguity(d, rec, grid, band, column, annual, agents=False)
-            rec.update(used=used, band=band, column=column, annual=annual)
+        for k in sorted(self.contribs):
+            rec = self.contribs[k]
+            fig = self.figures(rec)
+            if value_event and fig["used"] != rec["used"]:
+                rec["used"] = fig["used"]
+                self.ambiguity(d, rec, fig, agents=False)
+            due = fig["due"]
+            rec.update({k2: v for k2, v in fig.items() if k2 not in ("grid", "due")})
             if due != rec["due"]:
                 delta = due - rec["due"]
                 rec["due"] = due
@@ -439,6 +567,15 @@ class _Sim:
         self.allocate()
         if lowered:
             self.check_cured(d)
+
+    def row(self, rec) -> dict:
+        return {
+            "year": rec["year"], "from": rec["from"].isoformat(), "to": rec["to"].isoformat(),
+            "band": rec["band"], "column": rec["column"],
+            "annual": fmt(rec["annual"]), "covered_days": rec["covered_days"],
+            "year_days": rec["period_days"], "due": fmt(rec["due"]), "paid": fmt(rec["paid"]),
+            "balance": fmt(rec["due"] - rec["paid"]), "called_on": rec["called_on"].isoformat(),
+        }
 
     # -- notices -----------------------------------------------------------------------------
     def notification(self, d, ev):
@@ -480,6 +617,17 @@ class _Sim:
                 return day
             k += 1
 
+    @staticmethod
+    def exit_date_on_or_after(day, exit_dates):
+        best = None
+        for y in (day.year, day.year + 1):
+            for md in exit_dates:
+                m, dd = (int(x) for x in str(md).split("-"))
+                cand = dt.date(y, m, min(dd, calendar.monthrange(y, m)[1]))
+                if cand >= day and (best is None or cand < best):
+                    best = cand
+        return best
+
     def notice(self, d, ev):
         if self.terminated:
             self.diag(d, "event_after_termination")
@@ -496,7 +644,8 @@ class _Sim:
         if by == "cdg" and ev.get("reason") == "non_payment":
             default_at_n = self.in_default if N == d else self.standing.get(N, False)
             if not default_at_n:
-                self.diag(d, "non_payment_unfounded")
+                if self.UNFOUNDED:
+                    self.diag(d, "non_payment_unfounded")
             elif p["immediate_on_default"]:
                 immediate = True
         if immediate:
@@ -508,6 +657,8 @@ class _Sim:
                     L += ONE_DAY
             if p["effect"] == "at_period_end":
                 L = self.period_end_on_or_after(L)
+            elif p["effect"] == "at_exit_date":
+                L = self.exit_date_on_or_after(L, p["exit_dates"])
             if L < self.E0:
                 mode = p["within_initial_term"]
                 if mode == "postponed":
@@ -540,10 +691,10 @@ class _Sim:
     # -- events ------------------------------------------------------------------------------
     def phase_c(self, d, ev, idx):
         t = ev["type"]
-        if t == "consultations":
-            self.counts[int(ev["year"])] = int(ev["count"])
-            self.entry(d, "consultations_recorded")
-            self.refresh(d, count_event=True)
+        if t == self.INPUT:
+            self.values[int(ev["year"])] = self.read_value(ev[self.INPUT_FIELD])
+            self.entry(d, f"{self.INPUT}_recorded")
+            self.refresh(d, value_event=True)
             return
         if self.terminated:
             self.diag(d, "event_after_termination")
@@ -590,14 +741,14 @@ class _Sim:
             return
         self.last_day_done = True
         p = self.params(L)["contribution"]
-        for y, rec in self.contribs.items():
-            if y > L.year:
+        for rec in self.contribs.values():
+            if rec["from"] > L:
                 rec["covered_days"] = 0
-            elif y == L.year and p["refund_unused"] and p["prorata"] == "days":
-                first = max(dt.date(y, 1, 1), self.start)
+            elif rec["to"] >= L and p["refund_unused"] and p["prorata"] == "days":
+                first = max(rec["from"], self.start)
                 rec["covered_days"] = (L - first).days + 1
         self.refresh(d)
-        if self.ruling is not None and self.ruling["by"] == "cdg":
+        if self.DOCUMENTS and self.ruling is not None and self.ruling["by"] == "cdg":
             self.entry(d, "documents_available")
 
     # -- the loop ----------------------------------------------------------------------------
@@ -619,19 +770,20 @@ class _Sim:
                 self.entry(d, "renewed")
             # (c)
             for idx, ev in todays:
-                if ev["type"] in PHASE_C:
+                if ev["type"] in self.PHASE_C:
                     self.phase_c(d, ev, idx)
             # (d)
-            if (d >= self.start and not self.terminated and d.year not in self.contribs
-                    and (d == self.start or (d.month == 1 and d.day == 1))):
-                self.call(d)
+            if d >= self.start and not self.terminated:
+                p_first, p_last = calendar_period(d, self.call_kind)
+                if p_first not in self.contribs and (d == self.start or d == p_first):
+                    self.call(d, p_first, p_last)
             # (e)
             if not self.in_default and self.overdue(d):
                 self.in_default = True
                 self.entry(d, "payment_overdue")
             # (f)
             for idx, ev in todays:
-                if ev["type"] not in PHASE_C:
+                if ev["type"] not in self.PHASE_C:
                     self.phase_f(d, ev)
             # (g)
             self.phase_g(d)
@@ -681,27 +833,97 @@ class _Sim:
                 to = None
             out_periods.append({"from": p["from"].isoformat(), "to": to, "state": state,
                                 "standing": standing, "notice": notice})
-        contributions = []
-        for y in sorted(self.contribs):
-            rec = self.contribs[y]
-            contributions.append({
-                "year": y, "band": rec["band"], "column": rec["column"],
-                "annual": fmt(rec["annual"]), "covered_days": rec["covered_days"],
-                "year_days": rec["year_days"], "due": fmt(rec["due"]), "paid": fmt(rec["paid"]),
-                "balance": fmt(rec["due"] - rec["paid"]), "called_on": rec["called_on"].isoformat(),
-            })
         return {
             "start": self.start.isoformat(),
             "horizon": self.horizon.isoformat(),
             "periods": out_periods,
             "termination": termination,
             "unallocated": fmt(self.unallocated),
-            "contributions": contributions,
+            "contributions": [self.row(self.contribs[k]) for k in sorted(self.contribs)],
             "entries": self.entries,
             "diagnostics": self.diags,
         }
 
 
+class _RateSim(_Sim):
+    """What cdg62-medecine and cdg62-assurance share: a call is a rate times a declared amount."""
+
+    INPUT_FIELD = "amount"
+    ESTIMATED, UNKNOWN = "basis_estimated", "basis_unknown"
+    BASIS_PARAM = "basis"
+    DOCUMENTS = False
+    UNFOUNDED = False
+
+    @staticmethod
+    def read_value(v):
+        return to_money(v)
+
+    def ambiguity(self, d, rec, fig, counts=True, agents=True):
+        pass
+
+    def total_rate(self, c: dict, day: dt.date) -> Decimal:
+        raise NotImplementedError
+
+    def row(self, rec) -> dict:
+        days_key = "year_days" if self.call_kind == "fiscal_year_start" else "period_days"
+        used = rec["used"]
+        return {
+            "year": rec["year"], "from": rec["from"].isoformat(), "to": rec["to"].isoformat(),
+            "base": fmt(used[1] if used else ZERO), "base_year": used[0] if used else None,
+            "rate": str(rec["rate"]), "annual": fmt(rec["annual"]), "covered_days": rec["covered_days"],
+            days_key: rec["period_days"], "due": fmt(rec["due"]), "paid": fmt(rec["paid"]),
+            "balance": fmt(rec["due"] - rec["paid"]), "called_on": rec["called_on"].isoformat(),
+        }
+
+
+class _Medecine(_RateSim):
+    DEFAULTS = MEDECINE_DEFAULTS
+    INPUT = "payroll"
+    PHASE_C = ("payroll", "amendment")
+
+    def figures(self, rec) -> dict:
+        c = self.params(rec["called_on"])["contribution"]
+        rate = in_force(c["rate"], rec["called_on"])
+        used = self.used_value(rec)
+        base = used[1] if used else ZERO
+        # SPEC 8.2: round the annual amount, then each call
+        annual = max(cents(rate * base), to_money(c["minimum"]))
+        n = CALLS_PER_YEAR[self.call_kind]
+        if rec["covered_days"] == 0:
+            due = ZERO
+        elif c["prorata"] == "none":
+            due = cents(annual / n)
+        else:
+            due = cents(annual * rec["covered_days"] / (n * rec["period_days"]))
+        return {"used": used, "rate": rate, "annual": annual, "due": due}
+
+
+class _Assurance(_RateSim):
+    DEFAULTS = ASSURANCE_DEFAULTS
+    INPUT = "insured_base"
+    PHASE_C = ("insured_base", "amendment")
+
+    def figures(self, rec) -> dict:
+        c = self.params(rec["called_on"])["contribution"]
+        # insurer's rate plus the management fee, both of the call date
+        rate = in_force(c["rate"], rec["called_on"]) + in_force(c["fee"], rec["called_on"])
+        used = self.used_value(rec)
+        base = used[1] if used else ZERO
+        annual = cents(base * rate)
+        if rec["covered_days"] == 0:
+            due = ZERO
+        elif c["prorata"] == "none":
+            due = annual
+        else:
+            # rounded once, from the unrounded product (not from `annual`)
+            n = CALLS_PER_YEAR[self.call_kind]
+            due = cents(base * rate * rec["covered_days"] / (n * rec["period_days"]))
+        return {"used": used, "rate": rate, "annual": annual, "due": due}
+
+
+MODELS = {"cdg62-demat": _Sim, "cdg62-medecine": _Medecine, "cdg62-assurance": _Assurance}
+
+
 def simulate(doc: dict, until: dt.date | None = None) -> dict:
     """Replay a (valid) scenario document day by day; return the timeline as plain data."""
-    return _Sim(doc, until).run()
+    return MODELS.get(doc.get("convention"), _Sim)(doc, until).run()
