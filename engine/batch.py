@@ -4,7 +4,7 @@ Each file is loaded and replayed on its own (in this process, or in a pool of pr
 invalid file gives an error row and the others still run. Rows come in the order of the sorted
 file list, whatever the completion order. The as-of date defaults to each scenario's horizon
 (deterministic, unlike today's date); with an as-of date the scenario is replayed up to it, so
-that every column is what was known on that day (a notice learned later is not shown).
+that every field is what was known on that day (a notice learned later is not shown).
 """
 
 from __future__ import annotations

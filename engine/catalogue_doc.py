@@ -59,8 +59,8 @@ def _formula(expr: Any) -> str:
     if op in ("max", "min", "round"):
         args = arg if isinstance(arg, (list, tuple)) else [arg]
         return f"{op}(" + ", ".join(_formula(x) for x in args) + ")"
-    if op == "band":
-        return f"band of {_formula(arg)} in {_formula(expr['bounds'])}"
+    if op == "bracket":
+        return f"bracket of {_formula(arg)} in {_formula(expr['bounds'])}"
     if op == "threshold":
         below, above = expr["names"]
         return f"{below} if {_formula(arg)} ≤ {_formula(expr['upto'])} else {above}"

@@ -116,14 +116,14 @@ class Signed(Event):
 @attrs.frozen(kw_only=True)
 class Scenario:
     """A scenario as loaded: its inputs are those its rules file declares, read as attributes
-    too (``s.payroll``: the per-year values as ``((year, value), ...)``; a current value as is)."""
+    too (``s.NAME``: the per-year values as ``((year, value), ...)``; a current value as is)."""
 
     convention: str
     name: str
     start: dt.date
     horizon: dt.date | None = None
     inputs: tuple[tuple[str, tuple[tuple[int, Any], ...]], ...] = ()  # per-year values by input
-    current: tuple[tuple[str, Any], ...] = ()  # current values by input (under `member:`)
+    current: tuple[tuple[str, Any], ...] = ()  # current values by input
     overrides: tuple = attrs.field(factory=dict, converter=freeze)
     events: tuple[Event, ...] = ()
     expect: tuple = attrs.field(factory=dict, converter=freeze)

@@ -10,8 +10,8 @@ A formula is a tree of one-key mappings. Leaves read the facts in force on the c
 - a number (``"160.00"``, ``0``): a constant.
 
 Operations: ``{sum: [..]}``, ``{mul: [..]}``, ``{max: [..]}``, ``{min: [..]}``, ``{round: X}``
-(half-up to the cent: the rounding points the file states), ``{band: X, bounds: LIST}`` (1 + the
-number of bounds below X: inclusive upper bounds), ``{threshold: X, upto: LIMIT, names: [A, B]}``
+(half-up to the cent: the rounding points the file states), ``{bracket: X, bounds: LIST}`` (1 +
+the number of bounds below X: the bounds are inclusive upper bounds), ``{threshold: X, upto: LIMIT, names: [A, B]}``
 (A when X <= LIMIT, else B), ``{select: NAME, cases: {A: X, B: Y}}``, ``{item: LIST, at: N}``
 (1-based, the last item past the end), ``{default: X, or: Y}`` (Y when X is null).
 
@@ -145,21 +145,21 @@ def compile_formula(expr: Any, env: Env, path: tuple = ()) -> tuple[Compiled, st
         f, kind = compile_formula(arg, env, here)
         _expect(kind, NUMBER, here)
         return (lambda c: money.round_cent(Decimal(_num(f(c))))), NUMBER
-    if op == "band":
-        keys("band", "bounds")
+    if op == "bracket":
+        keys("bracket", "bounds")
         f, kind = compile_formula(arg, env, here)
         _expect(kind, NUMBER, here)
         b, bkind = compile_formula(expr["bounds"], env, path + ("bounds",))
         _expect(bkind, LIST, path + ("bounds",))
 
-        def band(c: Context) -> int:
+        def bracket(c: Context) -> int:
             x = _num(f(c))
             bounds = b(c)
             for i, top in enumerate(bounds):
                 if x <= top:
                     return i + 1
             return len(bounds) + 1
-        return band, NUMBER
+        return bracket, NUMBER
     if op == "threshold":
         keys("threshold", "upto", "names")
         f, kind = compile_formula(arg, env, here)
@@ -212,4 +212,4 @@ def compile_formula(expr: Any, env: Env, path: tuple = ()) -> tuple[Compiled, st
         _expect(gkind, kind, path + ("or",))
         return (lambda c: (lambda v: g(c) if v is None else v)(f(c))), kind
     raise FormulaError(here, f"unknown operation {op!r} (param, basis, basis_year, current, figure, "
-                             "sum, mul, max, min, round, band, threshold, select, item, default)")
+                             "sum, mul, max, min, round, bracket, threshold, select, item, default)")

@@ -41,6 +41,7 @@ class Call:
     due: Decimal = money.ZERO
     paid: Decimal = money.ZERO
     charges: list[Charge] = attrs.Factory(list)
+    memo: Any = None  # the replay's last figures for this call, with the facts they came from
 
     @property
     def year(self) -> int:

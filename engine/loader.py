@@ -3,7 +3,7 @@
 Serialisation stays at this edge. The YAML is read as values that know their line
 (:mod:`engine.yamlnodes`) and every field is checked against the scenario format and against the
 convention's rules file: its inputs (the per-year maps at the top, the current values under
-`member:`, the event that brings each), its parties and notice recipients, its parameters (for
+the format's `member:` key, the event that brings each), its parties and notice recipients, its parameters (for
 `overrides:` and amendments) and its contribution rows (for `expect:`). Anything else is refused
 with ``FILE:LINE: what is wrong`` (:class:`~engine.errors.ScenarioError`), never a traceback.
 """
@@ -302,8 +302,11 @@ def _expect(v: _V, rules: rulesfile.RulesFile) -> dict:
 # --------------------------------------------------------------------------- scenario
 
 
+# The scenario's key for current values (SPEC 4 and 8.1): a word of the scenario format, whatever
+# the convention calls its parties.
+CURRENT = "member"
 _TOP_REQUIRED = ("scenario", "convention", "name", "start")
-_TOP_OPTIONAL = ("horizon", "member", "overrides", "events", "expect")
+_TOP_OPTIONAL = ("horizon", CURRENT, "overrides", "events", "expect")
 
 
 def _convention(v: _V, base_dir: str | None) -> tuple[str, str, rulesfile.RulesFile]:
@@ -326,7 +329,7 @@ def _scenario(root: _V, source: str, base_dir: str | None) -> Scenario:
     ref, rules_path, rules = _convention(cv, base_dir)
     per_year = tuple(i for i in rules.inputs.values() if i.per_year)
     current = tuple(i for i in rules.inputs.values() if not i.per_year)
-    required = _TOP_REQUIRED + (("member",) if current else ())
+    required = _TOP_REQUIRED + ((CURRENT,) if current else ())
     f = _fields(root, "scenario file", required,
                 tuple(k for k in _TOP_OPTIONAL if k not in required) + tuple(i.name for i in per_year))
     version = f["scenario"]
@@ -339,11 +342,11 @@ def _scenario(root: _V, source: str, base_dir: str | None) -> Scenario:
         raise _Fail(f["horizon"].line, f"horizon {horizon} is before the start {start}")
 
     current_values: list[tuple[str, Any]] = []
-    if "member" in f:
+    if CURRENT in f:
         names = tuple(i.name for i in current)
-        member = _fields(f["member"], "member", names)
+        given = _fields(f[CURRENT], CURRENT, names)
         for i in current:
-            current_values.append((i.name, _input_value(member[i.name], f"member: {i.name}", i)))
+            current_values.append((i.name, _input_value(given[i.name], f"{CURRENT}: {i.name}", i)))
 
     inputs: list[tuple[str, tuple]] = []
     for i in per_year:

@@ -452,6 +452,11 @@ class Replay:
                 read = read + 1
             basis_values[b.input] = read
             basis_years[b.input] = source
+        # The same facts give the same figures: a reconciliation recomputes every call, and most
+        # of them have not changed (the parameters are cached objects, the current values fixed).
+        key = (id(p), value, source, status, covered, bump)
+        if c.memo is not None and c.memo[0] == key:
+            return c.memo[1]
         current = c.current
         if bump is not None and bump in current:
             current = dict(current, **{bump: current[bump] + 1})
@@ -466,7 +471,9 @@ class Replay:
             due = money.round_cent(annual_raw / per_year)
         else:
             due = money.round_cent(annual_raw * covered / (per_year * c.period_days))
-        return _Figures(ctx.figures, money.round_cent(annual_raw), due, status, value, source, ctx)
+        f = _Figures(ctx.figures, money.round_cent(annual_raw), due, status, value, source, ctx)
+        c.memo = (key, f)
+        return f
 
     def _call(self, first: dt.date) -> None:
         p = self.params_on(self.today)
@@ -579,7 +586,7 @@ class Replay:
             read_from = (f.source, f.value)
             recount = read_from != c.read_from
             if f.due == c.due:
-                # Nothing owed changes (a free column, an equal amount): figures follow silently.
+                # Nothing owed changes (an equal amount, a free one): figures follow silently.
                 c.figures, c.annual, c.covered_days = f.figures, f.annual, covered
             else:
                 fields: dict[str, Any] = {"refund": refund, "beyond_last_day": beyond}

@@ -112,7 +112,7 @@ class Label:
 @attrs.frozen
 class Input:
     name: str
-    per_year: bool  # per-year values (a mapping by year) or a current value (under `member:`)
+    per_year: bool  # per-year values (a mapping by year) or a current value
     type: str  # count | amount
     event: str  # the event type that brings one later
     field: str  # the event's value key: count | amount

@@ -49,7 +49,7 @@ class Period:
 
 @attrs.frozen
 class Termination:
-    by: str  # member | cdg | expiry
+    by: str  # a party of the rules file, or expiry
     notified: dt.date | None
     last_day: dt.date
     immediate: bool
@@ -77,7 +77,7 @@ def figure_value(value: Any, typ: str) -> Any:
 @attrs.frozen
 class Contribution:
     """One called calendar period (a year, a quarter, a month). The figures its rules file lists
-    (``band``, ``base``, ``rate``...) read as attributes too: ``c.band``."""
+    read as attributes too (``c.base`` for a figure named ``base``)."""
 
     year: int  # the calendar year of the period
     first: dt.date  # the period called, whatever part of it is covered

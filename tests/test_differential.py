@@ -1,12 +1,14 @@
-"""The engine against an independent, naive day-by-day model of the SPEC (tests/model/naive.py)."""
+"""The engine against an independent, naive day-by-day model of the SPEC (tests/model/naive.py),
+for the three shipped conventions: cdg62-demat over its whole parameter space, and the two
+conventions written as rules files only (cdg62-medecine, cdg62-assurance)."""
 
 import json
 
-from hypothesis import given
+from hypothesis import given, settings
 
 import engine
 from tests.model.naive import simulate
-from tests.strategies import scenarios
+from tests.strategies import assurance_scenarios, medecine_scenarios, scenarios
 
 
 def comparable(d: dict) -> dict:
@@ -31,4 +33,21 @@ def check(doc):
 
 @given(scenarios())
 def test_engine_agrees_with_the_naive_model(doc):
+    check(doc)
+
+
+# The CI profile (500 examples) runs cdg62-demat's 500 above, and 150 of each new convention
+# here: 800 differential examples across the three conventions in each run.
+NEW = settings(max_examples=max(20, settings().max_examples * 3 // 10))
+
+
+@NEW
+@given(medecine_scenarios())
+def test_medecine_agrees_with_the_naive_model(doc):
+    check(doc)
+
+
+@NEW
+@given(assurance_scenarios())
+def test_assurance_agrees_with_the_naive_model(doc):
     check(doc)

@@ -10,8 +10,10 @@ What it measures, in one run (see docs/performance.md for the figures on the ref
      whose ``_run`` does nothing, one post at a time, unique ``seq``, a fresh sid per convention
      and ``delete_state`` after), fed exactly as many events, grouped by sid the same way, as the
      engine posted in step 2;
-  2. the engine's own rate on N generated ten-year conventions (loaded before timing; only the
-     replays are timed), with every post counted by wrapping ``engine.rulecore.Decider.decide``;
+  2. the engine's own rate on N generated ten-year cdg62-demat conventions (loaded before timing;
+     only the replays are timed), with every post counted by wrapping
+     ``engine.rulecore.Decider.decide``; then the same for N cdg62-medecine conventions (four years
+     of quarterly calls) and N cdg62-assurance conventions (up to the fixed end, 2028-12-31);
   3. ``convention batch --jobs 1/2`` on the same conventions written as YAML files, or, when
      that command does not exist yet, a ProcessPoolExecutor of 1 and 2 workers over the files;
   4. latency of one in-process replay of scenarios/pas-de-calais.yaml and of one
@@ -167,6 +169,84 @@ def generate(rng: random.Random, i: int) -> dict:
 def generate_many(n: int, seed: int) -> list[dict]:
     rng = random.Random(seed)
     return [generate(rng, i) for i in range(n)]
+
+
+def _payments(rng: random.Random, calls: list[tuple[dt.date, Decimal]], stop: dt.date) -> list[dict]:
+    """A payer's habits for each call: mostly on time, some late, partial or missing."""
+    out = []
+    for call, amount in calls:
+        p = rng.random()
+        if amount <= 0 or p < 0.06:
+            continue
+        day = call + dt.timedelta(days=rng.randint(31, 120) if p < 0.15 else rng.randint(1, 29))
+        if p >= 0.15 and p < 0.22:
+            amount = (amount / 2).quantize(CENT, ROUND_HALF_UP)
+        if day <= stop and amount > 0:
+            out.append({"date": day, "type": "payment", "amount": f"{amount:.2f}"})
+    return out
+
+
+def generate_medecine(rng: random.Random, i: int) -> dict:
+    """One cdg62-medecine convention over its whole life (a year renewed three times: four
+    years of quarterly calls), payroll declared each spring, now and then a notice."""
+    start = dt.date(2024, 1, 1) + dt.timedelta(days=rng.randint(0, 4 * 365))
+    horizon = _plus_years(start, 4)
+    payroll = Decimal(rng.randint(20_000, 3_000_000))
+    known = {y: f"{payroll * Decimal(1 + (y - start.year) / 50):.2f}" for y in range(start.year - 2, start.year)}
+    events: list[dict] = []
+    stop = horizon
+    if rng.random() < 0.2:
+        day = start + dt.timedelta(days=rng.randint(60, 3 * 365))
+        by = rng.choice(("member", "cdg"))
+        events.append({"date": day, "type": "notice", "by": by,
+                       "received": {"cdg" if by == "member" else "member": day - dt.timedelta(days=rng.randint(0, 5))}})
+        stop = min(stop, day + dt.timedelta(days=460))
+    for year in range(start.year, horizon.year + 1):
+        day = dt.date(year, 3, rng.randint(1, 31))
+        if start < day <= stop and rng.random() < 0.85:
+            events.append({"date": day, "type": "payroll", "year": year - 1,
+                           "amount": f"{payroll * Decimal(1 + (year - 1 - start.year) / 50):.2f}"})
+    rate = Decimal("0.0036")
+    quarter = max(Decimal("160.00"), (payroll * rate).quantize(CENT)) / 4
+    calls, day = [], start
+    while day <= stop:
+        calls.append((day, quarter.quantize(CENT)))
+        first_month = (day.month - 1) // 3 * 3 + 1
+        day = dt.date(day.year + (first_month + 3 > 12), (first_month + 2) % 12 + 1, 1)
+    events += _payments(rng, calls, stop)
+    events.sort(key=lambda e: e["date"])
+    return {"scenario": 1, "convention": "cdg62-medecine", "name": f"Generated medecine {i}",
+            "start": start, "horizon": horizon, "payroll": known, "events": events}
+
+
+def generate_assurance(rng: random.Random, i: int) -> dict:
+    """One cdg62-assurance convention from its start to a year after the fixed end (2028-12-31):
+    the year's base declared in the spring (the call is provisional until then), sometimes a
+    notice for the next 31 December."""
+    start = dt.date(2024, 1, 1) + dt.timedelta(days=rng.randint(0, 5 * 365 - 1))
+    horizon = dt.date(2029, 12, 31)
+    base = Decimal(rng.randint(50_000, 5_000_000))
+    known = {start.year - 1: f"{base:.2f}"}
+    events: list[dict] = []
+    stop = horizon
+    if rng.random() < 0.2:
+        day = start + dt.timedelta(days=rng.randint(30, max(31, (dt.date(2028, 12, 31) - start).days)))
+        by = rng.choice(("member", "cdg"))
+        events.append({"date": day, "type": "notice", "by": by,
+                       "received": {"cdg" if by == "member" else "member": day - dt.timedelta(days=rng.randint(0, 5))}})
+        stop = min(stop, dt.date(day.year + 1, 12, 31))
+    calls = []
+    for year in range(start.year, 2029):
+        call = start if year == start.year else dt.date(year, 1, 1)
+        base = (base * Decimal("1.02")).quantize(CENT)
+        day = dt.date(year + 1, 3, rng.randint(1, 31))
+        if rng.random() < 0.9 and day <= stop:
+            events.append({"date": day, "type": "insured_base", "year": year, "amount": f"{base:.2f}"})
+        calls.append((call, (base * Decimal("0.0652")).quantize(CENT)))
+    events += _payments(rng, calls, stop)
+    events.sort(key=lambda e: e["date"])
+    return {"scenario": 1, "convention": "cdg62-assurance", "name": f"Generated assurance {i}",
+            "start": start, "horizon": horizon, "insured_base": known, "events": events}
 
 
 # ----------------------------------------------------------------------------- helpers
@@ -662,6 +742,15 @@ def main(argv=None) -> int:
         f"{e['posts']} posts ({e['posts'] / n:.1f} per convention), {e['post_rate']:.0f} posts/s; "
         f"CPU {e['cpu']:.2f} s ({e['cpu_rate']:.0f} conventions/CPU-s) {loadavg()}")
 
+    # 2b. the two conventions written as rules files only
+    others = {}
+    for label, gen in (("cdg62-medecine", generate_medecine), ("cdg62-assurance", generate_assurance)):
+        rng = random.Random(args.seed)
+        o = engine_rate([gen(rng, i) for i in range(n)])
+        others[label] = o
+        say(f"[engine] {label}: replayed {n} in {o['seconds']:.2f} s: {o['rate']:.0f} conventions/s, "
+            f"{o['posts'] / n:.1f} posts and {o['entries'] / n:.1f} entries per convention {loadavg()}")
+
     # 1. ceiling
     c = ceiling(e["groups"])
     say(f"[ceiling] {c['events']} events to a trivial 10-rule ruleset in {c['seconds']:.2f} s: {c['rate']:.0f} events/s; "
@@ -722,6 +811,10 @@ def main(argv=None) -> int:
         ("engine replay per CPU-second", f"{e['cpu_rate']:,.0f} conventions/CPU-s", f">= {T_RATE:.0f}/s",
          met(e["cpu_rate"] >= T_RATE)),
         ("engine posts", f"{e['post_rate']:,.0f} posts/s ({e['posts'] / n:.1f}/conv.)", "", ""),
+    ] + [
+        (f"engine replay, {label}", f"{o['rate']:,.0f} conventions/s ({o['posts'] / n:.1f} posts/conv.)", "", "")
+        for label, o in others.items()
+    ] + [
         ("engine time / ceiling time, same posts", f"{ratio:.2f}x (CPU {cpu_ratio:.2f}x)", f"<= {T_CEILING_RATIO:.0f}x",
          met(ratio <= T_CEILING_RATIO)),
         ("load_scenario(mapping)", f"{e['load_rate']:,.0f} conventions/s", "", ""),

@@ -328,6 +328,7 @@ class _Sim:
     BASIS_PARAM = "band_basis"
     DOCUMENTS = True                 # Art. 5: documents_available on a cdg termination
     UNFOUNDED = True                 # non_payment_unfounded
+    AMICABLE = True                  # Art. 6: an amicable attempt before each referral
 
     def __init__(self, doc: dict, until: dt.date | None):
         self.doc = doc
@@ -721,7 +722,7 @@ class _Sim:
         elif t == "dispute":
             step = ev["step"]
             if step == "referred":
-                if not self.dispute_open:
+                if self.AMICABLE and not self.dispute_open:
                     self.diag(d, "amicable_step_skipped")
                 self.dispute_open = False
             elif step == "opened":
@@ -899,7 +900,10 @@ class _Medecine(_RateSim):
 
 
 class _Assurance(_RateSim):
+    """Its Article 6 sends disputes to the court with no amicable step."""
+
     DEFAULTS = ASSURANCE_DEFAULTS
+    AMICABLE = False
     INPUT = "insured_base"
     PHASE_C = ("insured_base", "amendment")
 
