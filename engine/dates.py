@@ -119,3 +119,10 @@ def next_working_day(day: _dt.date) -> _dt.date:
     while not is_working_day(day):
         day += ONE_DAY
     return day
+
+
+def day_text(d: _dt.date | None, lang: str = "en") -> str:
+    """A date as a reader of ``lang`` writes it: ISO in English, 08/12/2025 in French."""
+    if d is None:
+        return ""
+    return d.strftime("%d/%m/%Y") if lang == "fr" else d.isoformat()

@@ -12,16 +12,13 @@ timeline's, with hindsight (as `convention state` shows it).
 from __future__ import annotations
 
 import datetime as dt
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import attrs
 
 from . import calendar, dates, rulesfile
 from .events import Scenario
 from .rulecore import CATCH_ALL, Decider
-
-if TYPE_CHECKING:  # no import at run time: a timeline is handed in
-    from .timeline import Timeline
 
 _SEARCH_DAYS = 800  # how far back the notice-deadline search may step (extensions are a few days)
 _EFFECTIVE = ("schedule_termination", "terminate_now")  # consequences that end the convention
@@ -157,10 +154,12 @@ class Knowledge:
         return call, call + self.params_on(call).payment_term
 
 
-def deadlines(scenario: Scenario, timeline: "Timeline", as_of: dt.date) -> Deadlines:
+def deadlines(scenario: Scenario, timeline: Any, as_of: dt.date) -> Deadlines:
     """The deadlines coming on ``as_of`` (see :class:`Deadlines`).
 
-    Raises ``ValueError`` when ``as_of`` is before the start. When ``as_of`` is after the
+    ``timeline`` is the scenario's :class:`~engine.timeline.Timeline` (handed in: this module
+    imports neither the timeline nor the replay). Raises ``ValueError`` when ``as_of`` is before
+    the start. When ``as_of`` is after the
     timeline's horizon, the timeline is extended up to ``as_of`` (the same scenario replayed
     further, :meth:`Timeline.extended`) to know its state then.
     """
@@ -268,8 +267,6 @@ def to_ics(d: Deadlines, lang: str = "en") -> bytes:
 
     import icalendar
 
-    from . import render
-
     text = _ICS_TEXT.get(lang, _ICS_TEXT["en"])
     stamp = dt.datetime.combine(d.as_of, dt.time(0, 0), tzinfo=dt.timezone.utc)
     cal = icalendar.Calendar()
@@ -282,7 +279,7 @@ def to_ics(d: Deadlines, lang: str = "en") -> bytes:
         uid = uuid.uuid5(uuid.NAMESPACE_URL, f"convention-engine:{d.name}:{kind}:{when.isoformat()}")
         party = kind[len("notice-"):] if kind.startswith("notice-") else None
         summary = text["notice" if party else kind].format(
-            renewal=render.day(d.renewal_on, lang), call=render.day(d.next_call, lang),
+            renewal=dates.day_text(d.renewal_on, lang), call=dates.day_text(d.next_call, lang),
             party=d.label(party or "", lang),
             by=d.label(d.termination_by or "", lang)) + f" — {d.name}"
         ev.add("uid", f"{uid}@convention-engine")

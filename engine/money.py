@@ -53,3 +53,17 @@ def fmt(value: Decimal) -> str:
     if q == 0:
         q = ZERO
     return f"{q:.2f}"
+
+
+def amount_text(a: Decimal, lang: str = "en") -> str:
+    """An amount as a reader of ``lang`` writes it: 1000.00 in English, 1 000,00 € in French."""
+    text = fmt(a)
+    if lang != "fr":
+        return text
+    sign = "-" if text.startswith("-") else ""
+    whole, cents = text.lstrip("-").split(".")
+    groups = []
+    while whole:
+        groups.insert(0, whole[-3:])
+        whole = whole[:-3]
+    return f"{sign}{' '.join(groups)},{cents} €"  # 1 000,00 €

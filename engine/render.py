@@ -11,7 +11,7 @@ from typing import Any, Mapping
 
 from tabulate import tabulate
 
-from . import rulesfile
+from . import dates, money, rulesfile
 from .money import fmt
 from .timeline import Timeline, _plain
 
@@ -106,23 +106,8 @@ VALUES_FR = {
 }
 
 
-def day(d: dt.date | None, lang: str = "en") -> str:
-    if d is None:
-        return ""
-    return d.strftime("%d/%m/%Y") if lang == "fr" else d.isoformat()
-
-
-def amount(a: Decimal, lang: str = "en") -> str:
-    text = fmt(a)
-    if lang != "fr":
-        return text
-    sign = "-" if text.startswith("-") else ""
-    whole, cents = text.lstrip("-").split(".")
-    groups = []
-    while whole:
-        groups.insert(0, whole[-3:])
-        whole = whole[:-3]
-    return f"{sign}{' '.join(groups)},{cents} €"  # 1 000,00 €
+day = dates.day_text
+amount = money.amount_text
 
 
 def word(value: str, lang: str, rules: Any = None) -> str:
