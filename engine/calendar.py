@@ -102,6 +102,31 @@ def next_exit_date(day: dt.date, exit_dates: tuple[tuple[int, int], ...]) -> dt.
     raise ValueError("no exit date")  # pragma: no cover - exit_dates is never empty
 
 
+def notification(received: dict, required: tuple[str, ...], runs_from: str,
+                 unclaimed_counts: bool) -> tuple[dict, list, dt.date | None]:
+    """The receipts that count for the required recipients, those missing, and the notification
+    date N (SPEC 5.2): a letter counts from its delivery, an unclaimed one from its first
+    presentation when ``unclaimed_counts``; N is the last (or the first) receipt that counts."""
+    counted: dict[str, dt.date] = {}
+    missing = []
+    for r in required:
+        rec = received.get(r)
+        day = None
+        if rec is not None:
+            if rec.delivered is not None:
+                day = rec.delivered
+            elif rec.unclaimed and unclaimed_counts:
+                day = rec.presented
+        if day is None:
+            missing.append(r)
+        else:
+            counted[r] = day
+    if not counted:
+        return counted, missing, None
+    n = max(counted.values()) if runs_from == "last_recipient" else min(counted.values())
+    return counted, missing, n
+
+
 def notice_last_day(term: Term, p: Params, by: str, n: dt.date) -> tuple[dt.date, dt.date | None]:
     """``(N + P, the last day)`` of a notice by ``by`` notified ``n``, in the order of SPEC 5.2
     and 8.1: the period, the working-day extension, the effect (period end or exit date), then a

@@ -213,3 +213,20 @@ def compile_formula(expr: Any, env: Env, path: tuple = ()) -> tuple[Compiled, st
         return (lambda c: (lambda v: g(c) if v is None else v)(f(c))), kind
     raise FormulaError(here, f"unknown operation {op!r} (param, basis, basis_year, current, figure, "
                              "sum, mul, max, min, round, bracket, threshold, select, item, default)")
+
+
+def call_amounts(figures: tuple, ctx: Context, covered: int, period_days: int, per_year: int,
+                 prorated: bool) -> tuple[dict, Decimal, Decimal]:
+    """The figures of one call, its annual amount rounded to the cent and its due (SPEC 2, 5.4
+    and 8.2): ``annual × covered / (calls a year × days of the period)``, or a share of the
+    annual amount without prorata, rounded half-up to the cent once."""
+    for name, f in figures:
+        ctx.figures[name] = f(ctx)
+    annual = Decimal(ctx.figures["annual"] or 0)
+    if covered <= 0:
+        due = money.ZERO
+    elif not prorated:
+        due = money.round_cent(annual / per_year)
+    else:
+        due = money.round_cent(annual * covered / (per_year * period_days))
+    return ctx.figures, money.round_cent(annual), due

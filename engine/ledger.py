@@ -110,3 +110,26 @@ class Ledger:
                 if c.due_date < today and c.covered < c.amount:
                     return True
         return False
+
+
+class Standing:
+    """The member's standing (SPEC 5.5): now, and as it stood at the end of each day."""
+
+    def __init__(self) -> None:
+        self.now = "current"
+        self.changes: list[tuple[dt.date, str]] = []  # (day, standing at the end of that day)
+
+    def end_of_day(self, day: dt.date) -> None:
+        """Record the standing reached on ``day`` when it differs from the last one recorded."""
+        last = self.changes[-1][1] if self.changes else "current"
+        if self.now != last:
+            self.changes.append((day, self.now))
+
+    def at_end_of(self, day: dt.date) -> str:
+        """The standing recorded at the end of ``day`` (the last change on or before it)."""
+        result = "current"
+        for d, st in self.changes:
+            if d > day:
+                break
+            result = st
+        return result

@@ -37,9 +37,18 @@ from .events import (
     Signed,
     thaw,
 )
-from .ledger import Call, Ledger
+from .ledger import Call, Ledger, Standing
 from .rulecore import CATCH_ALL, Decider
-from .timeline import Contribution, Diagnostic, Entry, Period, Termination, Timeline, figure_value
+from .timeline import (
+    Contribution,
+    Diagnostic,
+    Entry,
+    Period,
+    Termination,
+    Timeline,
+    figure_value,
+    periods,
+)
 
 # Phases of a day (SPEC 5.12).
 PH_TERMINATE, PH_PERIOD_END, PH_C, PH_CALL, PH_CHECK, PH_F, PH_G = 1, 2, 3, 4, 5, 6, 7
@@ -132,8 +141,7 @@ class Replay:
             self.per_year[name] = dict(values)
         self.current: dict[str, Any] = dict(scenario.current)
         self.ledger = Ledger()
-        self.standing = "current"
-        self.standing_changes: list[tuple[dt.date, str]] = []
+        self.standing = Standing()
         self.ruling: _Ruling | None = None
         self.first_notified: dt.date | None = None
         self.terminated = False
@@ -201,9 +209,7 @@ class Replay:
     def _end_of_day(self) -> None:
         if self.today == dt.date.min:
             return
-        last = self.standing_changes[-1][1] if self.standing_changes else "current"
-        if self.standing != last:
-            self.standing_changes.append((self.today, self.standing))
+        self.standing.end_of_day(self.today)
 
     def _decide(self, t: str, ctx: Any = None, **fields: Any) -> str | None:
         """Post one decision event; carry out the consequence of the rule that fired.
@@ -311,28 +317,12 @@ class Replay:
     def _notice_figures(self, e: NoticeReceived) -> _Notice:
         """The receipts that count, N (SPEC 5.2) and the last day the calendar gives."""
         at_event = self.params_on(e.date)
-        required = at_event.recipients[e.by]
-        given = dict(e.received)
-        counted: dict[str, dt.date] = {}
-        missing = []
-        unclaimed_counts = at_event.notice("unclaimed") == "first_presentation"
-        for r in required:
-            rec = given.get(r)
-            day = None
-            if rec is not None:
-                if rec.delivered is not None:
-                    day = rec.delivered
-                elif rec.unclaimed and unclaimed_counts:
-                    day = rec.presented
-            if day is None:
-                missing.append(r)
-            else:
-                counted[r] = day
+        counted, missing, n = calendar.notification(
+            dict(e.received), at_event.recipients[e.by], at_event.notice("runs_from"),
+            at_event.notice("unclaimed") == "first_presentation")
         out = _Notice(counted, missing)
-        if not counted:
+        if n is None:
             return out
-        runs_from = at_event.notice("runs_from")
-        n = max(counted.values()) if runs_from == "last_recipient" else min(counted.values())
         out.before_start = n < self.start
         n = max(n, self.start)
         p = self.params_on(n)
@@ -344,17 +334,8 @@ class Replay:
     def _standing_at(self, day: dt.date) -> str:
         """Standing when processing a notice notified ``day``: now if today, else end of that day."""
         if day >= self.today:
-            return self.standing
-        return self._standing_end_of(day)
-
-    def _standing_end_of(self, day: dt.date) -> str:
-        """The standing recorded at the end of ``day`` (the last change on or before it)."""
-        result = "current"
-        for d, st in self.standing_changes:
-            if d > day:
-                break
-            result = st
-        return result
+            return self.standing.now
+        return self.standing.at_end_of(day)
 
     # ------------------------------------------------------------------ consequences
 
@@ -461,17 +442,10 @@ class Replay:
         if bump is not None and bump in current:
             current = dict(current, **{bump: current[bump] + 1})
         ctx = formula.Context(p, basis_values, basis_years, current)
-        for name, f in self.amount.figures:
-            ctx.figures[name] = f(ctx)
-        annual_raw = Decimal(ctx.figures["annual"] or 0)
-        per_year = calendar.PER_YEAR[self.base.contribution("call")]
-        if covered <= 0:
-            due = money.ZERO
-        elif p.contribution("prorata") == "none":
-            due = money.round_cent(annual_raw / per_year)
-        else:
-            due = money.round_cent(annual_raw * covered / (per_year * c.period_days))
-        f = _Figures(ctx.figures, money.round_cent(annual_raw), due, status, value, source, ctx)
+        figures, annual, due = formula.call_amounts(
+            self.amount.figures, ctx, covered, c.period_days,
+            calendar.PER_YEAR[self.base.contribution("call")], p.contribution("prorata") == "days")
+        f = _Figures(figures, annual, due, status, value, source, ctx)
         c.memo = (key, f)
         return f
 
@@ -631,23 +605,23 @@ class Replay:
     # -- money and standing
 
     def _overdue(self, _: Any) -> None:
-        self.standing = "in_default"
+        self.standing.now = "in_default"
         self._entry("payment_overdue", {"overdue": self.ledger.overdue(self.today)})
 
     def _cured(self, _: Any) -> None:
-        self.standing = "current"
+        self.standing.now = "current"
         self._entry("default_cured", {})
 
     def _check_standing(self, overdue_check: bool = False) -> None:
         """Ask the rules about the standing when it may change: a default starts only in the
         day's phase (e) (``overdue_check``); a cure whenever money or a lower due covers all.
         Nothing is posted while the overdue amount agrees with the standing."""
-        in_default = self.standing == "in_default"
+        in_default = self.standing.now == "in_default"
         if not in_default and not overdue_check:
             return
         if self.ledger.any_overdue(self.today) != in_default:
             self._decide("standing", overdue=_cents(self.ledger.overdue(self.today)),
-                         standing=self.standing)
+                         standing=self.standing.now)
 
     def _payment(self, e: PaymentReceived) -> None:
         self.ledger.receive(e.amount)
@@ -795,39 +769,11 @@ class Replay:
         return Termination(r.by, r.notified, r.last_day, r.immediate, r.rule)
 
     def _periods(self) -> list[Period]:
-        """Maximal runs of equal (state, standing, notice), with hindsight on state and notice."""
         r = self.ruling
-        end_of_force = r.last_day if r is not None else None
-        cuts = {self.start, self.initial_end + dates.ONE_DAY}
-        if r is not None:
-            cuts.add(r.last_day + dates.ONE_DAY)
-            if self.first_notified is not None:
-                cuts.add(self.first_notified)
-        cuts.update(d for d, _ in self.standing_changes)
-        days = sorted(d for d in cuts if self.start <= d <= self.horizon)
-        notice_from = self.first_notified if r is not None and r.notified is not None else None
-
-        def state_on(day: dt.date) -> tuple:
-            if end_of_force is not None and day > end_of_force:
-                state = "terminated"
-            elif day <= self.initial_end:
-                state = "initial_term"
-            else:
-                state = "renewed"
-            notice = notice_from is not None and notice_from <= day <= end_of_force
-            return state, self._standing_end_of(day), notice
-
-        out: list[Period] = []
-        for day in days:
-            key = state_on(day)
-            if out and (out[-1].state, out[-1].standing, out[-1].notice) == key:
-                continue
-            if out:
-                out[-1] = attrs.evolve(out[-1], end=day - dates.ONE_DAY)
-            out.append(Period(day, self.horizon, *key))
-        if out and out[-1].state == "terminated":
-            out[-1] = attrs.evolve(out[-1], end=None)
-        return out
+        return periods(self.start, self.horizon, self.initial_end,
+                       r.last_day if r is not None else None,
+                       self.first_notified if r is not None and r.notified is not None else None,
+                       self.standing)
 
 
 def _show(v: Any) -> str:

@@ -12,6 +12,7 @@ import attrs
 from .money import fmt
 
 FORMAT = "convention-timeline/1"
+ONE_DAY = dt.timedelta(days=1)
 
 
 def _iso(d: dt.date | None) -> str | None:
@@ -45,6 +46,45 @@ class Period:
     def to_dict(self) -> dict:
         return {"from": _iso(self.start), "to": _iso(self.end), "state": self.state,
                 "standing": self.standing, "notice": self.notice}
+
+
+def periods(start: dt.date, horizon: dt.date, initial_end: dt.date, last_day: dt.date | None,
+            notice_from: dt.date | None, standing: Any) -> list[Period]:
+    """Maximal runs of equal (state, standing, notice) from the start to the horizon (SPEC 6).
+
+    State and notice are the legal situation with hindsight: terminated after ``last_day``, a
+    notice running from ``notice_from`` (the first accepted notification) to ``last_day``;
+    the standing is the one recorded at the end of each day (``standing.at_end_of``,
+    ``standing.changes``)."""
+    cuts = {start, initial_end + ONE_DAY}
+    if last_day is not None:
+        cuts.add(last_day + ONE_DAY)
+        if notice_from is not None:
+            cuts.add(notice_from)
+    cuts.update(d for d, _ in standing.changes)
+    days = sorted(d for d in cuts if start <= d <= horizon)
+
+    def state_on(day: dt.date) -> tuple:
+        if last_day is not None and day > last_day:
+            state = "terminated"
+        elif day <= initial_end:
+            state = "initial_term"
+        else:
+            state = "renewed"
+        notice = notice_from is not None and notice_from <= day <= last_day
+        return state, standing.at_end_of(day), notice
+
+    out: list[Period] = []
+    for day in days:
+        key = state_on(day)
+        if out and (out[-1].state, out[-1].standing, out[-1].notice) == key:
+            continue
+        if out:
+            out[-1] = attrs.evolve(out[-1], end=day - ONE_DAY)
+        out.append(Period(day, horizon, *key))
+    if out and out[-1].state == "terminated":
+        out[-1] = attrs.evolve(out[-1], end=None)
+    return out
 
 
 @attrs.frozen
