@@ -57,7 +57,7 @@ class Session:
             seq = len(self._scenario.events)
             if isinstance(event, Mapping):
                 event = _load_event(event, rules=rules_of(self._scenario), seq=seq,
-                                    filename="<session>")
+                                    filename="<session>", overrides=self._scenario.overrides)
             else:
                 event = attrs.evolve(event, seq=seq)
             self._scenario = attrs.evolve(self._scenario, events=self._scenario.events + (event,))

@@ -18,6 +18,7 @@ import os
 from typing import Iterable, Sequence
 
 from .errors import ScenarioError
+from .rulesfile import is_rules_file
 from .money import fmt
 
 COLUMNS = ("file", "status", "name", "as_of", "state", "standing", "notice", "termination_by",
@@ -25,12 +26,15 @@ COLUMNS = ("file", "status", "name", "as_of", "state", "standing", "notice", "te
 
 
 def scenario_files(paths: Sequence[str]) -> list[str]:
-    """Files as given, and the *.yaml / *.yml files under folders; sorted, without duplicates."""
+    """Files as given, and the *.yaml / *.yml files under folders that are not rules files;
+    sorted, without duplicates."""
     out = set()
     for path in paths:
         if os.path.isdir(path):
             for root, dirs, files in os.walk(path):
-                out.update(os.path.join(root, f) for f in files if f.endswith((".yaml", ".yml")))
+                out.update(p for p in (os.path.join(root, f) for f in files
+                                       if f.endswith((".yaml", ".yml")))
+                           if not is_rules_file(p))
         else:
             out.add(path)
     return sorted(out)
@@ -57,7 +61,7 @@ def summarise(path: str, as_of: dt.date | None = None) -> dict:
         return _row(path, status="error", error=f"{path}:0: internal error: {type(e).__name__}: {e}")
     p = t.period_on(on)
     r = t.termination
-    c = t.contribution(on.year)
+    c = t.year_total(on.year)
     return _row(
         path, status="ok", name=s.name, as_of=on.isoformat(),
         state=p.state if p else "not_started", standing=p.standing if p else None,

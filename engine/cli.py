@@ -18,7 +18,7 @@ from . import expect as expect_mod
 from . import render
 from .api import load_scenario, replay
 from .errors import ScenarioError
-from .rulesfile import UnknownConvention
+from .rulesfile import UnknownConvention, is_rules_file
 from .rulesfile import of_scenario as rules_of
 
 
@@ -139,7 +139,9 @@ def _scenario_files(paths: Sequence[str]) -> list[str]:
         if os.path.isdir(path):
             for root, dirs, files in os.walk(path):
                 dirs.sort()
-                out.extend(os.path.join(root, f) for f in sorted(files) if f.endswith((".yaml", ".yml")))
+                out.extend(p for p in (os.path.join(root, f) for f in sorted(files)
+                                       if f.endswith((".yaml", ".yml")))
+                           if not is_rules_file(p))
         else:
             out.append(path)
     return out

@@ -64,6 +64,7 @@ class Deadlines:
     termination_by: str | None = None
     notified: dt.date | None = None
     last_day: dt.date | None = None
+    exit_on: dt.date | None = None  # the next exit date a notice can still reach (at_exit_date)
     # The rules file's words for the parties, for the calendar's texts; not part of the value.
     rules: Any = attrs.field(default=None, eq=False, repr=False)
 
@@ -82,7 +83,7 @@ class Deadlines:
                 "notices": [n.to_dict() for n in self.notices],
                 "next_call": _iso(self.next_call), "call_due": _iso(self.call_due),
                 "termination_by": self.termination_by, "notified": _iso(self.notified),
-                "last_day": _iso(self.last_day)}
+                "last_day": _iso(self.last_day), "exit_on": _iso(self.exit_on)}
 
 
 def _iso(d: dt.date | None) -> str | None:
@@ -185,15 +186,33 @@ def deadlines(scenario: Scenario, timeline: Any, as_of: dt.date) -> Deadlines:
                 renewal_end = end
             break
 
-    notices = []
+    # Without a renewal to avoid, a convention that ends only on exit dates (SPEC 8.1,
+    # at_exit_date) has a deadline all the same: the notice that ends it on the next exit date
+    # that a notice given today can still reach.
+    final_end = k.term.final_end
+    p = k.params_on(as_of)
     decider = Decider(k.rules.definition)
     try:
+        exit_on = None
+        if renewal_end is None and p.notice("effect") == "at_exit_date":
+            day = as_of
+            for _ in range(50):  # exit dates come at least once a year
+                day = calendar.next_exit_date(day, p.notice("exit_dates"))
+                if final_end is not None and day >= final_end:
+                    break  # the convention ends then anyway
+                if any((k.latest_notice(decider, party, day, k.start) or dt.date.min) >= as_of
+                       for party in k.rules.parties):
+                    exit_on = day
+                    break
+                day += dates.ONE_DAY
+        target = renewal_end or exit_on
+        notices = []
         for party in k.rules.parties:
             period = dates.format_duration(k.params_on(as_of).notice_period(party))
             earliest = k.notice_outcome(decider, party, as_of)
             by = None
-            if renewal_end is not None:
-                by = k.latest_notice(decider, party, renewal_end, k.start)
+            if target is not None:
+                by = k.latest_notice(decider, party, target, k.start)
                 period = dates.format_duration(k.params_on(by or as_of).notice_period(party))
             notices.append(NoticeDeadline(party, period, by, by is not None and by < as_of, earliest))
     finally:
@@ -204,14 +223,13 @@ def deadlines(scenario: Scenario, timeline: Any, as_of: dt.date) -> Deadlines:
         return Deadlines(**base, status="renewal", term_ends=renewal_end,
                          renewal_on=renewal_end + dates.ONE_DAY, notices=tuple(notices),
                          next_call=call, call_due=due)
-    final_end = k.term.final_end
     if final_end is None:  # indefinite renewal, initial term over
         call, due = k.next_call(as_of, None)
         return Deadlines(**base, status="indefinite", notices=tuple(notices), next_call=call,
-                         call_due=due)
+                         call_due=due, exit_on=exit_on)
     call, due = k.next_call(as_of, final_end)
     return Deadlines(**base, status="expiry", term_ends=final_end, notices=tuple(notices),
-                     next_call=call, call_due=due)
+                     next_call=call, call_due=due, exit_on=exit_on)
 
 
 # ---------------------------------------------------------------------------- iCalendar
@@ -219,6 +237,8 @@ def deadlines(scenario: Scenario, timeline: Any, as_of: dt.date) -> Deadlines:
 _ICS_TEXT = {
     "en": {
         "notice": "Last day for the {party} to give notice (renewal on {renewal})",
+        "notice-exit": "Last day for the {party} to give notice (to leave on {exit})",
+        "exit": "Next exit date of the convention",
         "renewal": "Tacit renewal of the convention",
         "expiry": "Last day of the convention (expiry)",
         "last-day": "Last day of the convention (notice by {by})",
@@ -228,6 +248,8 @@ _ICS_TEXT = {
     },
     "fr": {
         "notice": "Date limite de dénonciation par {party} (reconduction le {renewal})",
+        "notice-exit": "Date limite de dénonciation par {party} (pour une sortie le {exit})",
+        "exit": "Prochaine date de sortie de la convention",
         "renewal": "Reconduction tacite de la convention",
         "expiry": "Dernier jour de la convention (échéance)",
         "last-day": "Dernier jour de la convention (dénonciation par {by})",
@@ -247,10 +269,13 @@ def calendar_events(d: Deadlines) -> list[tuple[str, dt.date]]:
     out: list[tuple[str, dt.date]] = []
     if d.status == "scheduled":
         out.append(("last-day", d.last_day))
-    if d.status == "renewal":
+    if d.status == "renewal" or d.exit_on is not None:
         out.extend((f"notice-{n.party}", n.notice_by) for n in d.notices
                    if n.notice_by is not None and not n.passed)
+    if d.status == "renewal":
         out.append(("renewal", d.renewal_on))
+    if d.exit_on is not None:
+        out.append(("exit", d.exit_on))
     if d.status == "expiry":
         out.append(("expiry", d.term_ends))
     if d.status in ("renewal", "indefinite", "expiry") and d.next_call is not None:
@@ -278,8 +303,10 @@ def to_ics(d: Deadlines, lang: str = "en") -> bytes:
         ev = icalendar.Event()
         uid = uuid.uuid5(uuid.NAMESPACE_URL, f"convention-engine:{d.name}:{kind}:{when.isoformat()}")
         party = kind[len("notice-"):] if kind.startswith("notice-") else None
-        summary = text["notice" if party else kind].format(
+        key = kind if not party else ("notice" if d.status == "renewal" else "notice-exit")
+        summary = text[key].format(
             renewal=dates.day_text(d.renewal_on, lang), call=dates.day_text(d.next_call, lang),
+            exit=dates.day_text(d.exit_on, lang),
             party=d.label(party or "", lang),
             by=d.label(d.termination_by or "", lang)) + f" — {d.name}"
         ev.add("uid", f"{uid}@convention-engine")

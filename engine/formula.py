@@ -60,10 +60,17 @@ class Env:
         self.basis_inputs = basis_inputs
         self.current_inputs = current_inputs
         self.figure_kinds: dict[str, str] = {}
+        self.figure_names: dict[str, frozenset] = {}  # the names a name figure can take
 
 
 def _num(x: Any) -> Any:
     return 0 if x is None else x
+
+
+def _named(fn: Callable, names: Any) -> Callable:
+    """A formula giving a name, with the names it can give (to check a `select`'s cases)."""
+    fn.names = frozenset(names) if names else None  # type: ignore[attr-defined]
+    return fn
 
 
 def _expect(kind: str, want: str, path: tuple) -> None:
@@ -119,7 +126,8 @@ def compile_formula(expr: Any, env: Env, path: tuple = ()) -> tuple[Compiled, st
         keys("figure")
         if arg not in env.figure_kinds:
             raise FormulaError(here, f"unknown figure {arg!r} (a figure is used after it is defined)")
-        return (lambda c, f=arg: c.figures[f]), env.figure_kinds[arg]
+        fn = _named(lambda c, f=arg: c.figures[f], env.figure_names.get(arg))
+        return fn, env.figure_kinds[arg]
     if op in ("sum", "mul", "max", "min"):
         keys(op)
         if not isinstance(arg, (list, tuple)) or len(arg) < 2:
@@ -171,7 +179,7 @@ def compile_formula(expr: Any, env: Env, path: tuple = ()) -> tuple[Compiled, st
                 or not all(isinstance(n, str) and n for n in names)):
             raise FormulaError(path + ("names",), "`names` takes two names: [up to, above]")
         below, above = names
-        return (lambda c: below if _num(f(c)) <= lim(c) else above), NAME
+        return _named(lambda c: below if _num(f(c)) <= lim(c) else above, {below, above}), NAME
     if op == "select":
         keys("select", "cases")
         f, kind = compile_formula(arg, env, here)
@@ -187,6 +195,10 @@ def compile_formula(expr: Any, env: Env, path: tuple = ()) -> tuple[Compiled, st
             kinds.add(gkind)
         if len(kinds) != 1:
             raise FormulaError(path + ("cases",), "every case must give the same kind of value")
+        uncovered = sorted(set(getattr(f, "names", None) or ()) - set(compiled))
+        if uncovered:
+            raise FormulaError(path + ("cases",), f"no case for {', '.join(map(repr, uncovered))}, "
+                                                  "which the selected name can be")
 
         def select(c: Context) -> Any:
             name = f(c)

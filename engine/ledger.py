@@ -113,7 +113,7 @@ class Ledger:
 
 
 class Standing:
-    """The member's standing (SPEC 5.5): now, and as it stood at the end of each day."""
+    """The standing (SPEC 5.5: current or in default): now, and at the end of each day."""
 
     def __init__(self) -> None:
         self.now = "current"

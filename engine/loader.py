@@ -3,7 +3,7 @@
 Serialisation stays at this edge. The YAML is read as values that know their line
 (:mod:`engine.yamlnodes`) and every field is checked against the scenario format and against the
 convention's rules file: its inputs (the per-year maps at the top, the current values under
-the format's `member:` key, the event that brings each), its parties and notice recipients, its parameters (for
+the format's key for them, ``CURRENT``, the event that brings each), its parties and notice recipients, its parameters (for
 `overrides:` and amendments) and its contribution rows (for `expect:`). Anything else is refused
 with ``FILE:LINE: what is wrong`` (:class:`~engine.errors.ScenarioError`), never a traceback.
 """
@@ -151,7 +151,9 @@ def _notice(f: dict, where: str, date: dt.date, common: dict, rules: rulesfile.R
     )
 
 
-def _event(v: _V, index: int, rules: rulesfile.RulesFile) -> Event:
+def _event(v: _V, index: int, rules: rulesfile.RulesFile, base: Mapping | None = None) -> Event:
+    """One event; ``base`` (the rules file's parameters with the overrides) checks that an
+    amendment leaves a whole set of parameters that holds together."""
     where = f"event {index + 1}"
     types = rules.event_types
     if v.kind != "map":
@@ -182,6 +184,15 @@ def _event(v: _V, index: int, rules: rulesfile.RulesFile) -> Event:
         tree = _parameters(f["set"], f"{where}: set", rules)
         if not tree:
             raise _Fail(f["set"].line, f"{where}: set: no parameter to change")
+        if "call" in (tree.get("contribution") or {}):
+            raise _Fail(_path_line(f["set"], ("contribution", "call")),
+                        f"{where}: set: contribution.call: the call frequency cannot be amended "
+                        "(it is the rules file's, or the scenario's overrides')")
+        if base is not None:  # the whole set of parameters must still hold together
+            try:
+                rules.schema.convert(params.deep_merge(base, {k: v for k, v in tree.items() if k != "term"}))
+            except params.ParamError as e:
+                raise _Fail(_path_line(f["set"], e.path), f"{where}: set: {e}") from None
         return AmendmentSigned(
             **common, effective=effective, set=tree, ref=_optional_text(f.get("ref"), f"{where}: ref")
         )
@@ -302,9 +313,7 @@ def _expect(v: _V, rules: rulesfile.RulesFile) -> dict:
 # --------------------------------------------------------------------------- scenario
 
 
-# The scenario's key for current values (SPEC 4 and 8.1): a word of the scenario format, whatever
-# the convention calls its parties.
-CURRENT = "member"
+CURRENT = rulesfile.CURRENT  # the key of the current values
 _TOP_REQUIRED = ("scenario", "convention", "name", "start")
 _TOP_OPTIONAL = ("horizon", CURRENT, "overrides", "events", "expect")
 
@@ -342,6 +351,9 @@ def _scenario(root: _V, source: str, base_dir: str | None) -> Scenario:
         raise _Fail(f["horizon"].line, f"horizon {horizon} is before the start {start}")
 
     current_values: list[tuple[str, Any]] = []
+    if CURRENT in f and not current:
+        raise _Fail(f[CURRENT].line, f"{CURRENT}: this convention ({ref}) has no current values to give "
+                                     f"(its inputs: {', '.join(i.name for i in per_year) or 'none'})")
     if CURRENT in f:
         names = tuple(i.name for i in current)
         given = _fields(f[CURRENT], CURRENT, names)
@@ -358,16 +370,15 @@ def _scenario(root: _V, source: str, base_dir: str | None) -> Scenario:
         inputs.append((i.name, tuple(sorted(values))))
 
     overrides: dict = {}
+    base = _thaw(rules.tree)
     ov = f.get("overrides")
     if ov is not None and not (ov.kind == "scalar" and ov.value is None):
         overrides = _parameters(ov, "overrides", rules)
-        try:
-            merged = rules.schema.convert(params.deep_merge(_thaw(rules.tree), overrides))
-        except params.ParamError as e:
-            raise _Fail(_path_line(ov, e.path), f"overrides: {e}") from None
-        ends_on = merged["term.ends_on"]
-    else:
-        ends_on = rules.schema.convert(_thaw(rules.tree))["term.ends_on"]
+        base = params.deep_merge(base, overrides)
+    try:
+        ends_on = rules.schema.convert(base)["term.ends_on"]
+    except params.ParamError as e:
+        raise _Fail(_path_line(ov, e.path) if ov is not None else f["convention"].line, f"overrides: {e}") from None
     if ends_on is not None and start > ends_on:
         raise _Fail(f["start"].line, f"start {start} is after the end of the term ({ends_on}, term.ends_on)")
 
@@ -376,7 +387,7 @@ def _scenario(root: _V, source: str, base_dir: str | None) -> Scenario:
     if ev is not None and not (ev.kind == "scalar" and ev.value is None):
         if ev.kind != "seq":
             raise _Fail(ev.line, f"events: expected a list of events (- date: ..., type: ...), got {_describe(ev)}")
-        events = [_event(item, i, rules) for i, item in enumerate(ev.value)]
+        events = [_event(item, i, rules, base) for i, item in enumerate(ev.value)]
 
     expect: dict = {}
     xv = f.get("expect")
@@ -459,13 +470,15 @@ def load_scenario(source: Any, *, filename: str | None = None) -> Scenario:
 
 
 def load_event(source: Mapping[str, Any], *, rules: rulesfile.RulesFile | str, seq: int = 0,
-               filename: str = "<event>") -> Event:
+               filename: str = "<event>", overrides: Mapping | None = None) -> Event:
     """One event written as in a scenario's ``events:`` list (``{date, type, ...}``), checked
-    against a convention's rules file (a :class:`~engine.rulesfile.RulesFile`, or its id)."""
+    against a convention's rules file (a :class:`~engine.rulesfile.RulesFile`, or its id) and
+    the scenario's ``overrides``."""
     try:
         if isinstance(rules, str):
             rules = rulesfile.load(rulesfile.find(rules))
-        return _event(_wrap(source), seq, rules)
+        base = params.deep_merge(_thaw(rules.tree), _thaw(overrides or {}))
+        return _event(_wrap(source), seq, rules, base)
     except _Fail as e:
         raise ScenarioError(filename, e.line, e.message) from None
     except Exception as e:

@@ -229,6 +229,15 @@ class Dated:
         return self.values[max(i, 0)][1]
 
 
+def _pairs(a: Any, b: Any) -> list[tuple]:
+    """The values of two parameters side by side, for every date either changes on."""
+    if not isinstance(a, Dated) and not isinstance(b, Dated):
+        return [(a, b)]
+    days = sorted({d for x in (a, b) if isinstance(x, Dated) for d, _ in x.values})
+    return [(a.on(d) if isinstance(a, Dated) else a, b.on(d) if isinstance(b, Dated) else b)
+            for d in days]
+
+
 def deep_merge(base: Mapping, over: Mapping) -> dict:
     """Mappings merge, lists and scalars replace (SPEC section 4)."""
     out = dict(base)
@@ -253,8 +262,10 @@ class Schema:
     """The parameters of one rules file: every path with its converter."""
 
     def __init__(self, parties: tuple[str, ...], recipients: tuple[str, ...],
-                 declared: Mapping[str, Callable[[Any], Any]]):
+                 declared: Mapping[str, Callable[[Any], Any]],
+                 lengths: Mapping[str, tuple[str, int]] = {}):
         self.parties = parties
+        self.lengths = dict(lengths)  # path -> (other path, extra): len(path) == len(other) + extra
         self.recipients = recipients  # everyone who may receive a notice: parties and others
         mech = _mechanics(parties)
         self.defaults = {p: d for p, (_, d) in mech.items()}
@@ -341,6 +352,12 @@ class Schema:
         for p in self.parties:
             if not v["notice.recipients"].get(p):
                 raise ParamError(("notice", "recipients", p), "missing recipients")
+        for path, (other, extra) in self.lengths.items():
+            for a, b in _pairs(v[path], v[other]):
+                if len(a) != len(b) + extra:
+                    raise ParamError(tuple(path.split(".")),
+                                     f"expected {len(b) + extra} values ({other} has {len(b)}, "
+                                     f"and this list {extra} more), got {len(a)}")
 
     def breaks(self, values: Mapping[str, Any]) -> tuple[dt.date, ...]:
         """The dates on which a dated value changes."""

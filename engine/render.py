@@ -20,7 +20,7 @@ LABELS = {
         "periods": "Periods", "contributions": "Contributions", "entries": "Entries",
         "diagnostics": "Diagnostics", "termination": "Termination", "none": "none",
         "from": "from", "to": "to", "state": "state", "standing": "standing", "notice": "notice",
-        "year": "year", "period": "period", "annual": "annual",
+        "year": "year", "call_period": "period", "annual": "annual",
         "covered": "days", "due": "due", "paid": "paid", "balance": "balance",
         "called_on": "called on", "date": "date", "kind": "kind", "article": "article",
         "rule": "rule", "detail": "detail", "level": "level", "code": "code", "message": "message",
@@ -39,6 +39,7 @@ LABELS = {
         "dl_indefinite": "No coming renewal: the initial term is over and the convention runs for an "
                          "indefinite duration; a notice ends it after its period.",
         "dl_expiry": "No coming renewal: the convention expires after its last day {end}.",
+        "dl_exit": "Next exit date: {exit}; a notice must arrive in time for it.",
         "dl_scheduled": "A termination is scheduled: by {by}, notified {notified}, last day {last}. "
                         "No renewal or notice deadline to watch.",
         "dl_terminated": "The convention is terminated: by {by}, last day {last}.",
@@ -59,7 +60,7 @@ LABELS = {
         "periods": "Périodes", "contributions": "Contributions", "entries": "Événements",
         "diagnostics": "Avertissements", "termination": "Fin de la convention", "none": "aucune",
         "from": "du", "to": "au", "state": "état", "standing": "paiements", "notice": "préavis",
-        "year": "année", "period": "période", "annual": "annuel",
+        "year": "année", "call_period": "période", "annual": "annuel",
         "covered": "jours", "due": "dû", "paid": "payé", "balance": "solde",
         "called_on": "appelée le", "date": "date", "kind": "événement", "article": "article",
         "rule": "règle", "detail": "détail", "level": "niveau", "code": "code", "message": "message",
@@ -78,6 +79,7 @@ LABELS = {
                       "dénonciation à temps.",
         "dl_indefinite": "Pas de reconduction à venir : la durée initiale est passée et la convention "
                          "court pour une durée indéterminée ; une dénonciation y met fin après le préavis.",
+        "dl_exit": "Prochaine date de sortie : le {exit} ; la dénonciation doit arriver à temps.",
         "dl_expiry": "Pas de reconduction à venir : la convention prend fin après son dernier jour, "
                      "le {end}.",
         "dl_scheduled": "Une fin est programmée : par {by}, notifiée le {notified}, dernier jour {last}. "
@@ -136,7 +138,7 @@ def contribution_rows(t: Timeline, lang: str) -> tuple[list[str], list[list], in
     rules = rules_of(t)
     names = [k for k, _, _ in t.contributions[0].figures] if t.contributions else []
     yearly = all(c.yearly for c in t.contributions)
-    heads = [L["year"] if yearly else L["period"]]
+    heads = [L["year"] if yearly else L["call_period"]]
     heads += [word(n, lang, rules) if lang == "fr" else n for n in names]
     heads += [L["annual"], L["covered"], L["due"], L["paid"], L["balance"], L["called_on"]]
     rows = []
@@ -246,7 +248,7 @@ def state(t: Timeline, on: dt.date, lang: str = "en", money: Timeline | None = N
         return f"{day(on, lang)}: {L['not_in_force'].format(start=day(t.start, lang))}\n"
     lines = [f"{L['on']} {day(on, lang)}: {word(p.state, lang)}, {word(p.standing, lang)}"
              + (f", {L['notice']}" if p.notice else "")]
-    c = (money or t).contribution(on.year)
+    c = (money or t).year_total(on.year)
     if c is not None:
         lines.append(f"{on.year}: {L['due']} {amount(c.due, lang)}, {L['paid']} {amount(c.paid, lang)}, "
                      f"{L['balance']} {amount(c.balance, lang)}")
@@ -269,15 +271,18 @@ def deadlines(d, lang: str = "en") -> str:
         out.append(L["dl_indefinite"])
     else:
         out.append(L["dl_expiry"].format(end=day(d.term_ends, lang)))
+    if d.exit_on is not None:
+        out.append(L["dl_exit"].format(exit=day(d.exit_on, lang)))
     out.append("")
+    with_by = d.status == "renewal" or d.exit_on is not None
     headers = [L["party"], L["period"]]
-    if d.status == "renewal":
+    if with_by:
         headers.append(L["notice_by"])
     headers.append(L["if_now"].format(on=day(d.as_of, lang)))
     rows = []
     for n in d.notices:
         row = [word(n.party, lang, d.rules), n.period]
-        if d.status == "renewal":
+        if with_by:
             by = day(n.notice_by, lang) or "-"
             row.append(f"{by} ({L['passed']})" if n.passed else by)
         row.append(day(n.earliest_last_day, lang) or L["no_effect"])
@@ -292,7 +297,7 @@ def deadlines(d, lang: str = "en") -> str:
 def whatif(w, lang: str = "en") -> str:
     """The two-column comparison of :class:`engine.whatif.WhatIf`."""
     L = LABELS[lang]
-    cb, ch = w.contributions()
+    cb, ch = w.year_totals()
 
     def end(t: Timeline) -> list[str]:
         r = t.termination

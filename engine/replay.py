@@ -495,8 +495,9 @@ class Replay:
         detail: dict[str, Any] = {"year": c.year}
         if not self._yearly(c):
             detail["period"] = c.first
-        for name, _ in self.amount.row:
-            detail[name] = f.figures[name]
+        for name, typ in self.amount.row:
+            # a rate is written as it is ("0.0033"), not as money
+            detail[name] = figure_value(f.figures[name], typ) if typ == "rate" else f.figures[name]
         detail["annual"] = f.annual
         return detail
 
@@ -712,7 +713,7 @@ class Replay:
     def _note(self, ruling: _Ruling) -> None:
         self._entry(self._args["kind"], {"last_day": ruling.last_day})
 
-    # -- disputes, signatures
+    # -- disputes, signing
 
     def _dispute(self, e: DisputeStep) -> None:
         court = self._args.get("court")

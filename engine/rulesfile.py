@@ -62,6 +62,16 @@ DECISIONS: dict[str, tuple[str, ...]] = {
 }
 INPUT_FIELDS = ("terminated", "year")
 
+# Names a rules file cannot give: the engine's own words where the same name would mean two things.
+RESERVED_PARTIES = frozenset({"expiry"})  # `termination.by` of an expiry
+# The scenario's key for current values (SPEC 4 and 8.1): a word of the scenario format, whatever
+# the convention calls its parties.
+CURRENT = "member"
+SCENARIO_KEYS = frozenset({"scenario", "convention", "name", "start", "horizon", CURRENT,
+                           "overrides", "events", "expect"})
+ROW_KEYS = frozenset({"year", "from", "to", "annual", "covered_days", "year_days", "period_days",
+                      "due", "paid", "balance", "called_on"})
+
 # What a rule's `do` may name, with the arguments each takes.
 CONSEQUENCE_ARGS: dict[str, dict[str, Any]] = {
     "started": {}, "terminated": {}, "expire": {}, "renew": {}, "after_termination": {},
@@ -73,6 +83,36 @@ CONSEQUENCE_ARGS: dict[str, dict[str, Any]] = {
     "signed": {},
 }
 CONSEQUENCES = frozenset(CONSEQUENCE_ARGS)
+
+# The decision events each consequence can carry out ("input": an input's event type).
+_NOTICE_EVENTS = ("notice_received", "notice")
+FITS: dict[str, tuple[str, ...]] = {
+    "started": ("start",), "terminated": ("terminate",), "expire": ("period_end",),
+    "renew": ("period_end",),
+    "after_termination": ("payment", "amendment", "signed", "dispute", "notice_received", "input"),
+    "record": ("input",), "amend": ("amendment",), "call": ("call",), "overdue": ("standing",),
+    "cured": ("standing",), "payment": ("payment",), "notice_void": ("notice_received",),
+    "diagnose": _NOTICE_EVENTS, "terminate_now": ("notice",), "supersede": ("notice", "displaced"),
+    "refuse_notice": ("notice",), "schedule_termination": ("notice",), "adjust": ("adjust",),
+    "note": ("last_day",), "dispute": ("dispute",), "signed": ("signed",),
+}
+
+# What a message may name, where the engine gives it: its own diagnostics, and those a `do`
+# names (`diagnose`, `amend`, `dispute`).
+PLACEHOLDERS: dict[str, frozenset] = {
+    "event_beyond_horizon": frozenset({"type", "date", "horizon"}),
+    "event_after_termination": frozenset({"type", "date", "line"}),
+    "notice_missing_recipient": frozenset({"by", "line", "missing"}),
+    "notice_before_start": frozenset({"by", "line", "start"}),
+    "notice_superseded": frozenset({"by", "line"}),
+    "notice_after_expiry": frozenset({"by", "line"}),
+    "notice_displaced": frozenset({"by", "notified", "line"}),
+    "notice_refused": frozenset({"by", "line", "last_day", "initial_end"}),
+    "amendment_ineffective": frozenset({"ref", "line"}),
+    "diagnose": frozenset({"by", "line", "reason"}),
+    "amend": frozenset({"ref", "line"}),
+    "dispute": frozenset({"line", "court", "step"}),
+}
 
 # The messages of the diagnostics the engine itself gives (a rules file may reword them).
 ENGINE_MESSAGES: dict[str, dict[str, str]] = {
@@ -218,6 +258,17 @@ def render_message(text: str, values: Mapping[str, Any]) -> str:
 # --------------------------------------------------------------------------- finding files
 
 
+def is_rules_file(path: str) -> bool:
+    """Whether a YAML file is a rules file (a `rules_format:` key at the top), so that a folder
+    holding a convention beside its scenarios can be checked or batched as a whole."""
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(65536)
+    except OSError:
+        return False
+    return any(line.startswith(b"rules_format:") for line in head.splitlines())
+
+
 def shipped_ids() -> tuple[str, ...]:
     root = importlib.resources.files("engine.rules")
     return tuple(sorted(p.name[:-5] for p in root.iterdir() if p.name.endswith(".yaml")))
@@ -291,6 +342,8 @@ def _parameters(r: _Reader, pv: Any, parties: tuple, recipients: tuple):
     """(schema, value tree, sources tree, kinds of the declared parameters)."""
     declared: dict[str, Any] = {}
     kinds: dict[str, str] = {}
+    lengths: dict[str, tuple[str, int]] = {}
+    length_lines: dict[str, int] = {}
     values: dict = {}
     lines: dict[str, int] = {}
 
@@ -302,7 +355,7 @@ def _parameters(r: _Reader, pv: Any, parties: tuple, recipients: tuple):
             kline = v.key_lines[key]
             if node.kind == "map" and ("value" in node.value or "values" in node.value):
                 f = Y._fields(node, f"parameters.{name}", ("article",),
-                              ("value", "values", "clause", "note", "type", "choices"))
+                              ("value", "values", "clause", "note", "type", "choices", "length"))
                 if ("value" in f) == ("values" in f):
                     r.fail(node.line, f"parameters.{name}: give `value` or `values`, not both")
                 Y._text(f["article"], f"parameters.{name}: article")
@@ -317,6 +370,12 @@ def _parameters(r: _Reader, pv: Any, parties: tuple, recipients: tuple):
                     else:
                         declared[name] = params.TYPES[t]
                     kinds[name] = _KIND_OF_TYPE[t]
+                if "length" in f:
+                    g = Y._fields(f["length"], f"parameters.{name}: length", ("of",), ("plus",))
+                    other = Y._text(g["of"], f"parameters.{name}: length: of")
+                    plus = Y._int(g["plus"], f"parameters.{name}: length: plus") if "plus" in g else 0
+                    lengths[name] = (other, plus)
+                    length_lines[name] = f["length"].line
                 if "values" in f:
                     dv = f["values"]
                     if dv.kind != "map" or not dv.value:
@@ -337,7 +396,11 @@ def _parameters(r: _Reader, pv: Any, parties: tuple, recipients: tuple):
 
     walk(pv, (), values)
     try:
-        schema = params.Schema(parties, recipients, declared)
+        for name, (other, _) in lengths.items():
+            if kinds.get(name) != "list" or kinds.get(other) != "list":
+                r.fail(length_lines[name], f"parameters.{name}: length: {name} and {other} must "
+                                           "both be declared lists")
+        schema = params.Schema(parties, recipients, declared, lengths)
         unknown = [n for n in lines if n not in schema.converters]
         if unknown:
             raise params.ParamError(tuple(unknown[0].split(".")),
@@ -357,6 +420,8 @@ def _inputs(r: _Reader, iv: Any) -> dict[str, Input]:
     for key, node in body.items():
         name = r.name(key, iv.key_lines[key], "inputs")
         where = f"inputs.{name}"
+        if name in SCENARIO_KEYS:
+            r.fail(iv.key_lines[key], f"{where}: {name!r} is already a key of the scenario format")
         f = Y._fields(node, where, ("event", "label"), ("per_year", "current"))
         if ("per_year" in f) == ("current" in f):
             r.fail(node.line, f"{where}: say `per_year: count|amount` or `current: count|amount`")
@@ -441,15 +506,27 @@ def _amount(r: _Reader, av: Any, inputs: Mapping[str, Input], schema: params.Sch
         except formula.FormulaError as e:
             r.fail(r.line_of(node, e.path), f"amount.figures.{name}: {e.message}")
         env.figure_kinds[name] = kind
+        if getattr(compiled, "names", None):
+            env.figure_names[name] = compiled.names
         figures.append((name, compiled))
     if env.figure_kinds.get("annual") != "number":
         r.fail(fv.line, "amount.figures: needs `annual`, the annual amount (a number)")
     row = []
     rv = f["row"]
     for key, node in r.mapping(rv, "amount.row").items():
-        if key not in env.figure_kinds or key == "annual":
-            r.fail(rv.key_lines[key], f"amount.row: {key!r} is not a figure (annual is always shown)")
-        row.append((key, Y._choice(node, f"amount.row.{key}", ("count", "amount", "rate", "year", "name"))))
+        if key in ROW_KEYS:
+            r.fail(rv.key_lines[key], f"amount.row: {key!r} is already a key of every row "
+                                      f"({', '.join(sorted(ROW_KEYS))}); name the figure otherwise")
+        if key not in env.figure_kinds:
+            r.fail(rv.key_lines[key], f"amount.row: {key!r} is not a figure")
+        if key in DECISIONS["adjust"] or key.startswith("was_") or key in ("t", "sid", "seq"):
+            r.fail(rv.key_lines[key], f"amount.row: {key!r} is a field the engine posts itself; "
+                                      "name the figure otherwise")
+        typ = Y._choice(node, f"amount.row.{key}", ("count", "amount", "rate", "year", "name"))
+        kind = env.figure_kinds[key]
+        if kind != ("name" if typ == "name" else "number"):
+            r.fail(node.line, f"amount.row.{key}: the figure gives a {kind}, which is not shown as {typ}")
+        row.append((key, typ))
     detail = []
     if "detail" in f:
         dv = f["detail"]
@@ -491,7 +568,7 @@ def _amount(r: _Reader, av: Any, inputs: Mapping[str, Input], schema: params.Sch
 
 
 def _rules(r: _Reader, cv: Any, inputs: Mapping[str, Input], amount: Amount, messages: Mapping,
-           mlines: Mapping) -> tuple[dict, dict, dict]:
+           mlines: Mapping, parties: tuple[str, ...]) -> tuple[dict, dict, dict]:
     body = r.mapping(cv, "rules")
     if not body:
         r.fail(cv.line, "rules: the catalogue is empty")
@@ -502,7 +579,8 @@ def _rules(r: _Reader, cv: Any, inputs: Mapping[str, Input], amount: Amount, mes
     for name, _ in amount.row:
         fields |= {name, "was_" + name}
     fields = frozenset(fields - (set(DECISIONS) - {f for fs in DECISIONS.values() for f in fs}) | {"t"})
-    types = set(DECISIONS) | {i.event for i in inputs.values()}
+    input_types = {i.event for i in inputs.values()}
+    types = set(DECISIONS) | input_types
     definition: dict = {}
     rules: dict = {}
     catalogue: dict = {}
@@ -510,6 +588,8 @@ def _rules(r: _Reader, cv: Any, inputs: Mapping[str, Input], amount: Amount, mes
         line = cv.key_lines[rule_id]
         if not isinstance(rule_id, str) or not _RULE_ID.match(rule_id):
             r.fail(line, f"rules: {rule_id!r} is not a rule id (letters, digits, . _ -)")
+        if rule_id.startswith("engine."):
+            r.fail(line, f"rules: {rule_id!r}: ids beginning with engine. are the engine's own")
         where = f"rules.{rule_id}"
         f = Y._fields(node, where, ("article", "when", "do"), ("clause", "decides"))
         article = Y._text(f["article"], f"{where}: article")
@@ -522,7 +602,19 @@ def _rules(r: _Reader, cv: Any, inputs: Mapping[str, Input], amount: Amount, mes
             if t not in types:
                 r.fail(f["when"].line, f"{where}: when: t: unknown decision {t!r} "
                                        f"(known: {', '.join(sorted(types))})")
+        for who in conditions.tested_values(when, "by"):
+            if who not in parties:
+                r.fail(f["when"].line, f"{where}: when: by: {who!r} is not a party "
+                                       f"({', '.join(parties)})")
         do, args = _do(r, f["do"], where, messages, mlines)
+        tested = conditions.tested_values(when, "t")
+        if not tested:
+            r.fail(f["when"].line, f"{where}: when: name the decision it takes (t: ...)")
+        fits = FITS[do]
+        for t in sorted(tested):
+            if t not in fits and not ("input" in fits and t in input_types):
+                r.fail(f["do"].line, f"{where}: do: {do} cannot carry out a {t!r} decision "
+                                     f"(it carries out: {', '.join(fits)})")
         rules[rule_id] = Rule(rule_id, article, do, freeze(args))
         catalogue[rule_id] = _plain_tree(node)
         definition[rule_id] = {"pri": rank, "all": [{"m": {"$and": tests}}], "run": rule_id}
@@ -557,8 +649,8 @@ def _do(r: _Reader, v: Any, where: str, messages: Mapping, mlines: Mapping) -> t
                 args[key] = Y._text(x, what)
             else:
                 args[key] = r.name(Y._text(x, what), x.line, what)
-                if kind == "diagnostic" and args[key] not in messages and args[key] not in ENGINE_MESSAGES:
-                    r.fail(x.line, f"{what}: no message {args[key]!r} (add it under `messages:`)")
+                if kind == "diagnostic":
+                    _check_placeholders(r, messages, mlines, args[key], PLACEHOLDERS[name], x.line)
     return name, args
 
 
@@ -578,6 +670,9 @@ def _read(path: str, text: str) -> RulesFile:
     pv = f["parties"]
     for key, node in r.mapping(pv, "parties").items():
         name = r.name(key, pv.key_lines[key], "parties")
+        if name in RESERVED_PARTIES:
+            r.fail(pv.key_lines[key], f"parties: {name!r} is the engine's word for a convention "
+                                      "that ends at its term; give the party another name")
         parties[name] = r.label(Y._fields(node, f"parties.{name}", ("label",))["label"],
                                 f"parties.{name}: label")
     if len(parties) < 2:
@@ -587,6 +682,8 @@ def _read(path: str, text: str) -> RulesFile:
         rv = f["recipients"]
         for key, node in r.mapping(rv, "recipients").items():
             name = r.name(key, rv.key_lines[key], "recipients")
+            if name in RESERVED_PARTIES:
+                r.fail(rv.key_lines[key], f"recipients: {name!r} is a word of the engine's")
             if name in recipients:
                 r.fail(rv.key_lines[key], f"recipients: {name!r} is already a party")
             recipients[name] = r.label(Y._fields(node, f"recipients.{name}", ("label",))["label"],
@@ -598,8 +695,12 @@ def _read(path: str, text: str) -> RulesFile:
             r.fail(f["inputs"].key_lines[name], f"inputs: {name!r} is already a party or recipient")
     schema, values, kinds = _parameters(r, f["parameters"], tuple(parties), tuple(recipients))
     messages, mlines = _messages(r, f.get("messages"))
+    for code in ENGINE_MESSAGES:
+        if code in messages:  # a rewording of the engine's own message
+            _check_placeholders(r, messages, mlines, code, PLACEHOLDERS[code], mlines[code])
     amount = _amount(r, f["amount"], inputs, schema, kinds, messages, mlines)
-    rules, catalogue, definition = _rules(r, f["rules"], inputs, amount, messages, mlines)
+    rules, catalogue, definition = _rules(r, f["rules"], inputs, amount, messages, mlines,
+                                          tuple(parties))
     words: dict[str, Label] = dict(recipients)
     words.update((name, i.label) for name, i in inputs.items())
     if "labels" in f:
@@ -619,16 +720,23 @@ def _read(path: str, text: str) -> RulesFile:
     )
 
 
+def shown(path: str) -> str:
+    """A rules file's path as errors name it: relative to the current folder when it is below
+    it (so that messages read the same in any checkout), else as it is."""
+    rel = os.path.relpath(path) if os.path.isabs(path) else path
+    return path if rel.startswith("..") else rel
+
+
 @functools.lru_cache(maxsize=64)
 def load(path: str) -> RulesFile:
     """Read and check a rules file; cached, the result is immutable."""
     try:
-        text = Y._read_file(path, path)
+        text = Y._read_file(path, shown(path))
         return _read(path, text)
     except ScenarioError as e:
         raise RulesError(e.file, e.line, e.message) from None
     except Y._Fail as e:
-        raise RulesError(path, e.line, e.message) from None
+        raise RulesError(shown(path), e.line, e.message) from None
 
 
 def load_ref(ref: str, base_dir: str | None = None) -> RulesFile:
@@ -640,7 +748,7 @@ def of_scenario(scenario: Any) -> RulesFile:
     return load(scenario.rules_path or find(scenario.convention))
 
 
-_IN_FORCE: dict[tuple, params.InForce] = {}
+_IN_FORCE: dict[tuple, tuple] = {}
 
 
 def in_force(rules: RulesFile, overrides: Any) -> params.InForce:
@@ -648,9 +756,9 @@ def in_force(rules: RulesFile, overrides: Any) -> params.InForce:
     once per pair and shared (:meth:`params.InForce.with_amendments` gives a replay its own)."""
     key = (rules.path, id(rules), json.dumps(thaw(overrides), sort_keys=True, default=str))
     hit = _IN_FORCE.get(key)
-    if hit is None:
-        hit = params.InForce.of(rules.schema, thaw(rules.tree), thaw(overrides))
+    if hit is None or hit[0] is not rules:  # the same object, not one born at a reused id
+        hit = (rules, params.InForce.of(rules.schema, thaw(rules.tree), thaw(overrides)))
         if len(_IN_FORCE) > 256:  # many distinct overrides: keep the cache small
             _IN_FORCE.clear()
         _IN_FORCE[key] = hit
-    return hit
+    return hit[1]

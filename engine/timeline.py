@@ -172,6 +172,20 @@ class Contribution:
 
 
 @attrs.frozen
+class YearTotal:
+    """What a calendar year's calls add up to (one call a year, or its quarters or months)."""
+
+    year: int
+    due: Decimal
+    paid: Decimal
+    calls: int
+
+    @property
+    def balance(self) -> Decimal:
+        return self.due - self.paid
+
+
+@attrs.frozen
 class Entry:
     date: dt.date
     kind: str
@@ -251,6 +265,14 @@ class Timeline:
             if (c.first == key) if isinstance(key, dt.date) else (c.year == key):
                 return c
         return None
+
+    def year_total(self, year: int) -> YearTotal | None:
+        """The calls of a calendar year added up (None: none was called)."""
+        rows = [c for c in self.contributions if c.year == year]
+        if not rows:
+            return None
+        return YearTotal(year, sum((c.due for c in rows), Decimal(0)),
+                         sum((c.paid for c in rows), Decimal(0)), len(rows))
 
     def to_dict(self) -> dict:
         return {

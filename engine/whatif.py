@@ -7,11 +7,11 @@ import datetime as dt
 
 import attrs
 
-from .deadlines import Knowledge
 from . import rulesfile
+from .deadlines import Knowledge
 from .events import NoticeReceived, Receipt, Scenario
 from .replay import replay
-from .timeline import Contribution, Timeline
+from .timeline import Contribution, Timeline, YearTotal
 
 OUTCOMES = ("accepted", "superseded", "refused", "void", "no_effect")
 HYPOTHESIS_LINE = -1
@@ -27,7 +27,12 @@ class WhatIf:
     hypothesis: Timeline
 
     def contributions(self) -> tuple[Contribution | None, Contribution | None]:
+        """The compared year's (first) call, in the baseline and in the hypothesis."""
         return self.baseline.contribution(self.year), self.hypothesis.contribution(self.year)
+
+    def year_totals(self) -> tuple[YearTotal | None, YearTotal | None]:
+        """The compared year's calls added up (quarters, months), baseline and hypothesis."""
+        return self.baseline.year_total(self.year), self.hypothesis.year_total(self.year)
 
 
 def with_notice(scenario: Scenario, party: str, on: dt.date) -> Scenario:

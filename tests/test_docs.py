@@ -162,7 +162,8 @@ _LINK = re.compile(r"\]\(([^)#\s]+)(#[^)\s]*)?\)")
 PENDING = {"performance.md"}
 
 
-@pytest.mark.parametrize("page", PAGES + [ROOT / "README.md"], ids=lambda p: p.name)
+@pytest.mark.parametrize("page", PAGES + sorted(DOCS.glob("rules/*.md")) + [ROOT / "README.md"],
+                         ids=lambda p: str(p.relative_to(ROOT)))
 def test_relative_links_point_at_files(page):
     for target, _ in _LINK.findall(page.read_text(encoding="utf-8")):
         if "://" in target or target.startswith("mailto:"):
