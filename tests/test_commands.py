@@ -14,6 +14,8 @@ import sys
 import xml.etree.ElementTree as ET
 from html.parser import HTMLParser
 
+from decimal import Decimal
+
 import attrs
 import icalendar
 import pytest
@@ -511,3 +513,66 @@ def test_whatif_outcome_on_a_scenario_given_as_a_mapping():
     w = whatif(engine.load_scenario(doc), "member", D("2027-03-01"))
     assert w.outcome == "superseded"
     assert w.hypothesis.termination.last_day == D("2027-05-01")
+
+
+# ------------------------------------------------------------------ conventions of rules files v2
+
+ASSURANCE = str(SCEN / "assurance-worked-example.yaml")
+MEDECINE = str(SCEN / "medecine-worked-example.yaml")
+
+
+def test_deadlines_of_an_exit_date_convention():
+    """cdg62-assurance has no renewal but ends on 31 December with six months' notice: the next
+    exit date a notice can still reach, and the last day to give it (Article 3: "au plus tard le
+    30 juin")."""
+    s, t = load(ASSURANCE)
+    d = deadlines(s, t, D("2026-05-01"))
+    assert (d.status, d.term_ends, d.exit_on) == ("expiry", D("2028-12-31"), D("2026-12-31"))
+    assert [(n.party, n.notice_by, n.passed) for n in d.notices] == [
+        ("member", D("2026-06-30"), False), ("cdg", D("2026-06-30"), False)]
+    d = deadlines(s, t, D("2026-07-01"))  # too late for 2026: the next one
+    assert d.exit_on == D("2027-12-31") and d.notice("member").notice_by == D("2027-06-30")
+    assert deadlines(s, t, D("2028-07-01")).exit_on is None  # only the expiry is left
+    cal = icalendar.Calendar.from_ical(to_ics(deadlines(s, t, D("2026-05-01"))))
+    kinds = {str(e["categories"].cats[0]): e.decoded("dtstart") for e in cal.walk("VEVENT")}
+    assert kinds["exit"] == D("2026-12-31") and kinds["notice-member"] == D("2026-06-30")
+
+
+def test_year_figures_add_up_the_quarters(capsys):
+    """state, whatif and batch show a quarterly convention's year, not its first quarter."""
+    s, t = load(MEDECINE)
+    total = t.year_total(2026)
+    rows = [c for c in t.contributions if c.year == 2026]
+    assert total.calls == len(rows) == 4
+    assert total.due == sum(c.due for c in rows) == Decimal("412.50") + 3 * Decimal("825.00")
+    code, out, _ = main(capsys, "state", MEDECINE, "--on", "2026-12-31")
+    assert code == 0 and "2026: due 2887.50" in out
+    row = batch.summarise(MEDECINE, D("2026-12-31"))
+    assert (row["due"], row["year"]) == ("2887.50", 2026)
+
+
+def test_member_key_refused_where_the_convention_has_no_current_values(tmp_path, capsys):
+    text = pathlib.Path(MEDECINE).read_text(encoding="utf-8")
+    bad = tmp_path / "m.yaml"
+    bad.write_text(text.replace("start:", "member: {}\nstart:", 1), encoding="utf-8")
+    code, out, err = main(capsys, "run", str(bad))
+    assert code == 2 and out == "" and "member: this convention (cdg62-medecine) has no current" in err
+
+
+def test_the_call_frequency_cannot_be_amended(tmp_path, capsys):
+    bad = tmp_path / "a.yaml"
+    bad.write_text(pathlib.Path(PDC).read_text(encoding="utf-8").replace(
+        "events:\n", "events:\n  - {date: 2027-01-05, type: amendment, effective: 2027-04-01,\n"
+        "     set: {contribution: {call: quarterly}}}\n", 1), encoding="utf-8")
+    code, out, err = main(capsys, "run", str(bad))
+    assert code == 2 and out == "" and "contribution.call: the call frequency cannot be amended" in err
+
+
+def test_an_amended_grid_column_of_the_wrong_length_is_refused(tmp_path, capsys):
+    bad = tmp_path / "g.yaml"
+    bad.write_text(pathlib.Path(PDC).read_text(encoding="utf-8").replace(
+        "events:\n", "events:\n  - {date: 2027-01-05, type: amendment, effective: 2027-04-01,\n"
+        "     set: {contribution: {grid: {large: [\"1.00\", \"2.00\"]}}}}\n", 1), encoding="utf-8")
+    code, out, err = main(capsys, "run", str(bad))
+    assert code == 2 and out == ""
+    assert "contribution.grid.large: expected 5 values" in err and err.count("\n") == 1
