@@ -375,8 +375,8 @@ def _scenario(root: _V, source: str, base_dir: str | None) -> Scenario:
     if ov is not None and not (ov.kind == "scalar" and ov.value is None):
         overrides = _parameters(ov, "overrides", rules)
         base = params.deep_merge(base, overrides)
-    try:
-        ends_on = rules.schema.convert(base)["term.ends_on"]
+    try:  # the whole set of parameters, converted once per rules file and overrides
+        ends_on = rulesfile.in_force(rules, overrides).base_values["term.ends_on"]
     except params.ParamError as e:
         raise _Fail(_path_line(ov, e.path) if ov is not None else f["convention"].line, f"overrides: {e}") from None
     if ends_on is not None and start > ends_on:
