@@ -18,6 +18,7 @@ import attrs
 
 from . import calendar, dates, rulesfile
 from .events import Scenario
+from .i18n import ICS
 from .rulecore import CATCH_ALL, Decider
 
 _SEARCH_DAYS = 800  # how far back the notice-deadline search may step (extensions are a few days)
@@ -234,30 +235,6 @@ def deadlines(scenario: Scenario, timeline: Any, as_of: dt.date) -> Deadlines:
 
 # ---------------------------------------------------------------------------- iCalendar
 
-_ICS_TEXT = {
-    "en": {
-        "notice": "Last day for the {party} to give notice (renewal on {renewal})",
-        "notice-exit": "Last day for the {party} to give notice (to leave on {exit})",
-        "exit": "Next exit date of the convention",
-        "renewal": "Tacit renewal of the convention",
-        "expiry": "Last day of the convention (expiry)",
-        "last-day": "Last day of the convention (notice by {by})",
-        "call": "Contribution call",
-        "payment-due": "Contribution due date (call of {call})",
-        "alarm": "{days} days left: {summary}",
-    },
-    "fr": {
-        "notice": "Date limite de dénonciation par {party} (reconduction le {renewal})",
-        "notice-exit": "Date limite de dénonciation par {party} (pour une sortie le {exit})",
-        "exit": "Prochaine date de sortie de la convention",
-        "renewal": "Reconduction tacite de la convention",
-        "expiry": "Dernier jour de la convention (échéance)",
-        "last-day": "Dernier jour de la convention (dénonciation par {by})",
-        "call": "Appel de la contribution",
-        "payment-due": "Date limite de paiement de la contribution (appel du {call})",
-        "alarm": "Encore {days} jours : {summary}",
-    },
-}
 ALARM_DAYS = (90, 60, 30)
 
 
@@ -292,7 +269,7 @@ def to_ics(d: Deadlines, lang: str = "en") -> bytes:
 
     import icalendar
 
-    text = _ICS_TEXT.get(lang, _ICS_TEXT["en"])
+    text = ICS.get(lang, ICS["en"])
     stamp = dt.datetime.combine(d.as_of, dt.time(0, 0), tzinfo=dt.timezone.utc)
     cal = icalendar.Calendar()
     cal.add("prodid", "-//convention-engine//deadlines//EN")

@@ -11,6 +11,7 @@ import datetime as dt
 from html import escape
 
 from . import render
+from .i18n import LABELS, REPORT
 from .timeline import Timeline
 
 WIDTH, LEFT, RIGHT = 960, 20, 20
@@ -24,22 +25,6 @@ COLOURS = {"initial_term": "#4e79a7", "renewed": "#59a14f", "terminated": "#bab0
            "in_default": "#e15759", "notice": "#f28e2b", "call": "#76b7b2",
            "payment": "#59a14f", "termination": "#000000", "today": "#b07aa1"}
 MARKERS = ("notice", "call", "payment", "termination")  # one row each, in this order
-
-TEXT = {
-    "en": {"title": "Convention report", "timeline": "Timeline", "legend": "Legend",
-           "notice_band": "notice running", "today": "today", "generated": "Replayed up to",
-           "marker_notice": "notice", "marker_call": "contribution call",
-           "marker_payment": "payment", "marker_termination": "termination",
-           "periods": "Periods", "contributions": "Contributions", "termination": "Termination",
-           "no_contributions": "No contribution called.", "last_day": "last day"},
-    "fr": {"title": "Rapport de convention", "timeline": "Chronologie", "legend": "Légende",
-           "notice_band": "préavis en cours", "today": "aujourd'hui", "generated": "Rejouée jusqu'au",
-           "marker_notice": "dénonciation", "marker_call": "appel de contribution",
-           "marker_payment": "paiement", "marker_termination": "fin de la convention",
-           "periods": "Périodes", "contributions": "Contributions", "termination": "Fin de la convention",
-           "no_contributions": "Aucune contribution appelée.", "last_day": "dernier jour"},
-}
-
 
 def _e(value) -> str:
     return escape(str(value), quote=True)
@@ -77,7 +62,7 @@ def markers(t: Timeline) -> list[tuple[str, dt.date, str]]:
 
 
 def svg(t: Timeline, today: dt.date | None = None, lang: str = "en") -> str:
-    T = TEXT[lang]
+    T = REPORT[lang]
     sc = _Scale(t.start, t.horizon)
     after = dt.timedelta(days=1)
     parts = [f'<svg xmlns="http://www.w3.org/2000/svg" class="timeline" width="{WIDTH}" '
@@ -147,7 +132,7 @@ td.num { text-align: right; font-variant-numeric: tabular-nums; }
 
 def report(t: Timeline, today: dt.date | None = None, lang: str = "en") -> str:
     """The whole HTML page. ``today`` (the caller's clock, if any) draws a line when in range."""
-    T, L = TEXT[lang], render.LABELS[lang]
+    T, L = REPORT[lang], LABELS[lang]
     day = lambda d: render.day(d, lang)  # noqa: E731
     money = lambda a: render.amount(a, lang)  # noqa: E731
     out = ["<!DOCTYPE html>", f'<html lang="{lang}">', "<head>", '<meta charset="utf-8">',

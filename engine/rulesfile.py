@@ -22,6 +22,7 @@ import attrs
 from . import conditions, formula, params, yamlnodes as Y
 from .errors import ScenarioError
 from .events import freeze, thaw
+from .i18n import ENGINE_MESSAGES
 
 FORMAT = 2
 _NAME = re.compile(r"^[a-z][a-z0-9_]*$")
@@ -113,29 +114,6 @@ PLACEHOLDERS: dict[str, frozenset] = {
     "amend": frozenset({"ref", "line"}),
     "dispute": frozenset({"line", "court", "step"}),
 }
-
-# The messages of the diagnostics the engine itself gives (a rules file may reword them).
-ENGINE_MESSAGES: dict[str, dict[str, str]] = {
-    "event_beyond_horizon": {"en": "{type} event of {date} is after the horizon {horizon}: ignored"},
-    "event_after_termination": {
-        "en": "{type} event of {date} (line {line}) comes after the termination: no effect"},
-    "notice_missing_recipient": {"en": "notice by {by} (line {line}) has not reached: {missing}"},
-    "notice_before_start": {
-        "en": "notice by {by} (line {line}) was notified before the start: it counts from {start}"},
-    "notice_superseded": {"en": "notice by {by} (line {line}) has no effect: an earlier termination rules"},
-    "notice_after_expiry": {
-        "en": "notice by {by} (line {line}) has no effect: its last day is after the expiry"},
-    "notice_displaced": {
-        "en": "the notice by {by} notified {notified} is superseded by the notice of line {line}, "
-              "which ends the convention earlier"},
-    "notice_refused": {
-        "en": "notice by {by} (line {line}) would end the convention on {last_day}, within the "
-              "initial term ending {initial_end}: refused"},
-    "amendment_ineffective": {
-        "en": "amendment {ref} (line {line}) changes term.*, which this version does not support: "
-              "that part has no effect"},
-}
-
 
 # --------------------------------------------------------------------------- values
 
