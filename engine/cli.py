@@ -10,12 +10,13 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import os
+import pathlib
 import sys
 import tempfile
 from typing import Sequence
 
 from . import expect as expect_mod
-from . import render
+from . import __version__, render
 from .api import load_scenario, replay
 from .errors import ScenarioError
 from .rulesfile import UnknownConvention, is_rules_file
@@ -40,6 +41,7 @@ class _Parser(argparse.ArgumentParser):
 
 def _parser() -> argparse.ArgumentParser:
     p = _Parser(prog="convention", description="Replay the dated events of an administrative convention.")
+    p.add_argument("--version", action="version", version=f"convention {__version__}")
     sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
     run = sub.add_parser("run", help="replay a scenario and print its timeline")
@@ -70,6 +72,10 @@ def _parser() -> argparse.ArgumentParser:
     wi.add_argument("--notice", metavar="PARTY", required=True,
                     help="the party giving notice (one of the convention's parties)")
     wi.add_argument("--on", type=_date_arg, required=True)
+    wi.add_argument("--reason", metavar="TEXT",
+                    help="the notice's reason, as in a scenario (e.g. non_payment): the rules "
+                         "decide its effect")
+    wi.add_argument("--format", choices=("text", "json"), default="text")
     wi.add_argument("--lang", choices=("en", "fr"), default="en")
 
     batch = sub.add_parser(
@@ -82,6 +88,9 @@ def _parser() -> argparse.ArgumentParser:
     batch.add_argument("--as-of", dest="as_of", type=_date_arg,
                        help="date of the state and balance columns (default: each scenario's horizon)")
     batch.add_argument("--format", choices=("csv", "json"), default="csv")
+    batch.add_argument("--lang", choices=("en", "fr"), default="en",
+                       help="fr: a CSV as French spreadsheets read it (semicolons, decimal comma, "
+                            "dd/mm/yyyy, French words, a UTF-8 BOM); JSON is never translated")
 
     rep = sub.add_parser("report", help="a self-contained HTML report with an SVG timeline")
     rep.add_argument("file")
@@ -110,6 +119,11 @@ def write_atomically(path: str, data: bytes) -> None:
     except OSError as e:
         raise UsageError(f"cannot write {path}: {e.strerror or e}") from None
     try:
+        # mkstemp creates the file 0600: give it the mode any other tool would (0666 less the
+        # user's umask) before it takes the place of the target.
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)
         with os.fdopen(fd, "wb") as f:
             f.write(data)
         os.replace(tmp, path)
@@ -121,10 +135,16 @@ def write_atomically(path: str, data: bytes) -> None:
         raise UsageError(f"cannot write {path}: {e.strerror or e}") from None
 
 
+def _load(path: str):
+    """A scenario named on the command line: always a file (a path without .yaml included),
+    never YAML text."""
+    return load_scenario(pathlib.Path(path), filename=path)
+
+
 def cmd_run(args) -> str:
-    s = load_scenario(args.file)
+    s = _load(args.file)
     if args.until is not None and args.until < s.start:
-        raise ScenarioError(args.file, 0, f"--until {args.until} is before the start {s.start}")
+        raise UsageError(f"--until {args.until} is before the start {s.start} of {args.file}")
     t = replay(s, until=args.until)
     if args.format == "json":
         return t.to_json()
@@ -183,9 +203,9 @@ def cmd_rules(args) -> str:
 
 
 def cmd_state(args) -> str:
-    s = load_scenario(args.file)
-    if args.on < s.start:
-        raise ScenarioError(args.file, 0, f"--on {args.on} is before the start {s.start}")
+    s = _load(args.file)
+    if args.on < s.start:  # signed, not yet in force: render.state says so
+        return render.state(replay(s, until=s.start), args.on, lang=args.lang)
     t = _timeline_covering(s, args.on)
     # State and termination with hindsight (the legal situation); money as known on that day.
     known = replay(s, until=args.on)
@@ -203,10 +223,8 @@ def _timeline_covering(s, day: dt.date):
 def cmd_deadlines(args) -> str:
     from .deadlines import to_ics
 
-    s = load_scenario(args.file)
-    if args.as_of < s.start:
-        raise ScenarioError(args.file, 0, f"--as-of {args.as_of} is before the start {s.start}")
-    d = _timeline_covering(s, args.as_of).deadlines(args.as_of)
+    s = _load(args.file)
+    d = _timeline_covering(s, max(args.as_of, s.start)).deadlines(args.as_of)
     text = render.deadlines(d, lang=args.lang)
     if args.ics:
         write_atomically(args.ics, to_ics(d, lang=args.lang))
@@ -216,29 +234,34 @@ def cmd_deadlines(args) -> str:
 def cmd_whatif(args) -> str:
     from .whatif import whatif
 
-    s = load_scenario(args.file)
+    s = _load(args.file)
     parties = tuple(rules_of(s).parties)
     if args.notice not in parties:
         raise UsageError(f"--notice: unknown party {args.notice!r} (expected {' or '.join(parties)})")
     if args.on < s.start:
-        raise ScenarioError(args.file, 0, f"--on {args.on} is before the start {s.start}")
-    return render.whatif(whatif(s, args.notice, args.on), lang=args.lang)
+        raise UsageError(f"--on {args.on} is before the start {s.start} of {args.file}")
+    w = whatif(s, args.notice, args.on, reason=args.reason)
+    return w.to_json() if args.format == "json" else render.whatif(w, lang=args.lang)
 
 
 def cmd_batch(args) -> tuple[str, int]:
     from . import batch
 
-    rows = batch.run(args.paths, as_of=args.as_of, jobs=args.jobs)
-    text = batch.to_json(rows) if args.format == "json" else batch.to_csv(rows)
+    files = batch.scenario_files(args.paths)
+    if not files:
+        raise UsageError(f"no scenario files (*.yaml) in {' '.join(args.paths)}")
+    lang = "en" if args.format == "json" else args.lang
+    rows = batch.run(files, as_of=args.as_of, jobs=args.jobs, lang=lang)
+    text = batch.to_json(rows) if args.format == "json" else batch.to_csv(rows, lang=lang)
     return text, 2 if any(r["status"] != "ok" for r in rows) else 0
 
 
 def cmd_report(args) -> str:
     from .report import report
 
-    s = load_scenario(args.file)
+    s = _load(args.file)
     if args.until is not None and args.until < s.start:
-        raise ScenarioError(args.file, 0, f"--until {args.until} is before the start {s.start}")
+        raise UsageError(f"--until {args.until} is before the start {s.start} of {args.file}")
     t = replay(s, until=args.until)
     html = report(t, today=dt.date.today(), lang=args.lang)
     write_atomically(args.html, html.encode("utf-8"))
@@ -251,9 +274,12 @@ COMMANDS = {"run": cmd_run, "check": cmd_check, "rules": cmd_rules, "state": cmd
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
     try:
+        args = _parser().parse_args(argv)
         result = COMMANDS[args.command](args)
+    except KeyboardInterrupt:  # Ctrl-C: one line, the shell's status for SIGINT
+        sys.stderr.write("convention: interrupted\n")
+        return 130
     except ScenarioError as e:
         sys.stderr.write(f"{e}\n")
         return 2

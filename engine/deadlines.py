@@ -12,6 +12,7 @@ timeline's, with hindsight (as `convention state` shows it).
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
 from typing import Any
 
 import attrs
@@ -19,6 +20,7 @@ import attrs
 from . import calendar, dates, rulesfile
 from .events import Scenario
 from .i18n import ICS
+from .money import fmt
 from .rulecore import CATCH_ALL, Decider
 
 _SEARCH_DAYS = 800  # how far back the notice-deadline search may step (extensions are a few days)
@@ -44,6 +46,8 @@ class NoticeDeadline:
 class Deadlines:
     """What is coming on ``as_of``. ``status`` says which of the other fields are meaningful:
 
+    - ``not_started``: the convention is signed but not yet in force: it starts on ``start``;
+      the first call (``next_call``, ``call_due``) is on that day.
     - ``renewal``: a tacit renewal is coming on ``renewal_on`` (the day after ``term_ends``);
       ``notices`` give each party's deadline to avoid it.
     - ``indefinite``: the initial term is over and the convention runs for an indefinite duration
@@ -51,7 +55,8 @@ class Deadlines:
     - ``expiry``: no renewal is coming, the convention expires after ``term_ends``; ``notices``
       give the earliest last day of a notice given on ``as_of`` (None when after the expiry).
     - ``scheduled``: a termination is scheduled (``termination_by``, ``notified``, ``last_day``).
-    - ``terminated``: the convention ended on ``last_day``.
+    - ``terminated``: the convention ended on ``last_day``; ``balance`` is what its calls still
+      ask (negative: a credit to refund), as known on ``as_of``.
     """
 
     name: str
@@ -66,6 +71,8 @@ class Deadlines:
     notified: dt.date | None = None
     last_day: dt.date | None = None
     exit_on: dt.date | None = None  # the next exit date a notice can still reach (at_exit_date)
+    start: dt.date | None = None  # the first day in force (status not_started)
+    balance: Decimal | None = None  # what is still owed (negative: a credit), once terminated
     # The rules file's words for the parties, for the calendar's texts; not part of the value.
     rules: Any = attrs.field(default=None, eq=False, repr=False)
 
@@ -84,7 +91,9 @@ class Deadlines:
                 "notices": [n.to_dict() for n in self.notices],
                 "next_call": _iso(self.next_call), "call_due": _iso(self.call_due),
                 "termination_by": self.termination_by, "notified": _iso(self.notified),
-                "last_day": _iso(self.last_day), "exit_on": _iso(self.exit_on)}
+                "last_day": _iso(self.last_day), "exit_on": _iso(self.exit_on),
+                "start": _iso(self.start),
+                "balance": None if self.balance is None else fmt(self.balance)}
 
 
 def _iso(d: dt.date | None) -> str | None:
@@ -166,15 +175,20 @@ def deadlines(scenario: Scenario, timeline: Any, as_of: dt.date) -> Deadlines:
     further, :meth:`Timeline.extended`) to know its state then.
     """
     if as_of < scenario.start:
-        raise ValueError(f"as-of date {as_of} is before the start {scenario.start}")
+        k = Knowledge(scenario, scenario.start)
+        call, due = k.next_call(scenario.start, k.term.final_end)
+        return Deadlines(name=timeline.name, as_of=as_of, status="not_started", rules=k.rules,
+                         start=scenario.start, next_call=call, call_due=due)
     if as_of > timeline.horizon:
         timeline = timeline.extended(as_of, scenario)
     k = Knowledge(scenario, as_of)
     t = timeline.termination
     base = {"name": timeline.name, "as_of": as_of, "rules": k.rules}
     if t is not None and t.last_day < as_of:
+        known = timeline.extended(as_of, scenario) if as_of != timeline.horizon else timeline
+        owed = sum((c.balance for c in known.contributions), Decimal(0))
         return Deadlines(**base, status="terminated", termination_by=t.by, notified=t.notified,
-                         last_day=t.last_day)
+                         last_day=t.last_day, balance=owed)
     if t is not None and t.notified is not None and t.notified <= as_of:
         return Deadlines(**base, status="scheduled", termination_by=t.by, notified=t.notified,
                          last_day=t.last_day)
@@ -241,11 +255,14 @@ ALARM_DAYS = (90, 60, 30)
 def calendar_events(d: Deadlines) -> list[tuple[str, dt.date]]:
     """(kind, date) of every dated deadline worth a calendar entry, in date then kind order.
 
-    Notice deadlines already passed on the as-of date are left out; a terminated convention has
-    none."""
+    Notice deadlines already passed on the as-of date are left out; a terminated convention keeps
+    its last day (a calendar needs at least one component)."""
     out: list[tuple[str, dt.date]] = []
-    if d.status == "scheduled":
+    if d.status in ("scheduled", "terminated"):
+        # a terminated convention's calendar keeps its last day: RFC 5545 wants one component
         out.append(("last-day", d.last_day))
+    if d.status == "not_started":
+        out.append(("start", d.start))
     if d.status == "renewal" or d.exit_on is not None:
         out.extend((f"notice-{n.party}", n.notice_by) for n in d.notices
                    if n.notice_by is not None and not n.passed)
@@ -285,7 +302,8 @@ def to_ics(d: Deadlines, lang: str = "en") -> bytes:
             renewal=dates.day_text(d.renewal_on, lang), call=dates.day_text(d.next_call, lang),
             exit=dates.day_text(d.exit_on, lang),
             party=d.label(party or "", lang),
-            by=d.label(d.termination_by or "", lang)) + f" — {d.name}"
+            by=(text["by-expiry"] if d.termination_by == "expiry" else
+                text["by-notice"].format(party=d.label(d.termination_by or "", lang)))) + f" — {d.name}"
         ev.add("uid", f"{uid}@convention-engine")
         ev.add("dtstamp", stamp)
         ev.add("dtstart", when)

@@ -8,6 +8,10 @@ that no English identifier or sentence reaches the French output of any command.
 
 from __future__ import annotations
 
+import datetime as dt
+from decimal import Decimal
+from typing import Any, Mapping
+
 # The labels of the commands' texts and tables.
 LABELS = {
     "en": {
@@ -20,9 +24,11 @@ LABELS = {
         "rule": "rule", "detail": "detail", "level": "level", "code": "code", "message": "message",
         "unallocated": "Unallocated", "yes": "yes", "no": "", "open": "…",
         "by": "by", "notified": "notified", "last_day": "last day", "immediate": "immediate",
+        "expiry_end": "expiry",
+        "expired_since": "terminated since {since} (expiry, last day {last})",
         "on": "on", "colon": ": ",
         # state, deadlines, whatif
-        "not_in_force": "not in force (before the start {start})",
+        "not_in_force": "not yet in force (it starts on {start})",
         "no_termination": "none (no notice given)",
         "terminated_since": "terminated since {since} (by {by}, notified {notified}, last day {last})",
         "notice_running": "notice given by {by}, notified {notified}; last day {last} ({left} days left)",
@@ -37,6 +43,11 @@ LABELS = {
         "dl_scheduled": "A termination is scheduled: by {by}, notified {notified}, last day {last}. "
                         "No renewal or notice deadline to watch.",
         "dl_terminated": "The convention is terminated: by {by}, last day {last}.",
+        "dl_expired": "The convention has expired: last day {last}.",
+        "dl_not_started": "Not yet in force: the convention starts on {start}.",
+        "dl_owed": "Still owed: {amount}.",
+        "dl_refund": "A credit to refund: {amount}.",
+        "dl_settled": "Nothing is owed either way.",
         "party": "party", "period": "notice period", "notice_by": "last day to give notice",
         "if_now": "last day if notified {on}", "passed": "passed", "no_effect": "no effect",
         "next_call": "Next contribution call: {call}, due by {due}.",
@@ -49,6 +60,21 @@ LABELS = {
         "last_day_cap": "last day", "by_cap": "ended by",
         "due_y": "{year} due", "paid_y": "{year} paid", "balance_y": "{year} balance",
         "not_called": "not called",
+        # whatif: the hypothetical notice's reason, the end, what is left on the last day
+        "whatif_reason": " (reason: {reason})", "immediate_cap": "immediate",
+        "answer_yes": "yes", "answer_no": "no",
+        "owed_last_day": "owed on the last day", "refund_last_day": "to refund on the last day",
+        "dropped_one": "The hypothesis leaves out the scenario's payment dated after its last day "
+                       "{last} ({amount}): it would not have been made.",
+        "dropped_many": "The hypothesis leaves out the scenario's {count} payments dated after its "
+                        "last day {last} ({amount} in all): they would not have been made.",
+        # batch: the CSV's headers and status values
+        "batch_headers": {"file": "file", "status": "status", "name": "name", "as_of": "as_of",
+                          "state": "state", "standing": "standing", "notice": "notice",
+                          "termination_by": "termination_by", "last_day": "last_day",
+                          "year": "year", "due": "due", "paid": "paid", "balance": "balance",
+                          "error": "error"},
+        "batch_status": {"ok": "ok", "error": "error"},
     },
     "fr": {
         "periods": "Périodes", "contributions": "Contributions", "entries": "Événements",
@@ -60,8 +86,10 @@ LABELS = {
         "rule": "règle", "detail": "détail", "level": "niveau", "code": "code", "message": "message",
         "unallocated": "Non affecté", "yes": "oui", "no": "", "open": "…",
         "by": "par", "notified": "notifiée le", "last_day": "dernier jour", "immediate": "immédiate",
+        "expiry_end": "arrivée à échéance",
+        "expired_since": "terminée depuis le {since} (arrivée à échéance, dernier jour {last})",
         "on": "le", "colon": " : ",  # French typography: a space before the colon
-        "not_in_force": "pas en vigueur (avant le début, le {start})",
+        "not_in_force": "pas encore en vigueur (début le {start})",
         "no_termination": "aucune (pas de dénonciation)",
         "terminated_since": "terminée depuis le {since} (par {by}, notifiée le {notified}, dernier jour {last})",
         "notice_running": "dénonciation par {by}, notifiée le {notified} ; dernier jour {last} "
@@ -79,6 +107,11 @@ LABELS = {
         "dl_scheduled": "Une fin est programmée : par {by}, notifiée le {notified}, dernier jour {last}. "
                         "Aucune reconduction ni date limite de préavis à surveiller.",
         "dl_terminated": "La convention est terminée : par {by}, dernier jour {last}.",
+        "dl_expired": "La convention est arrivée à échéance : dernier jour {last}.",
+        "dl_not_started": "Pas encore en vigueur : la convention commence le {start}.",
+        "dl_owed": "Reste dû : {amount}.",
+        "dl_refund": "Crédit à rembourser : {amount}.",
+        "dl_settled": "Rien n'est dû, ni d'un côté ni de l'autre.",
         "party": "partie", "period": "préavis", "notice_by": "dénoncer au plus tard le",
         "if_now": "dernier jour si notifiée le {on}", "passed": "dépassé", "no_effect": "sans effet",
         "next_call": "Prochain appel de contribution : {call}, à payer au plus tard le {due}.",
@@ -91,6 +124,19 @@ LABELS = {
         "last_day_cap": "dernier jour", "by_cap": "fin par",
         "due_y": "{year} dû", "paid_y": "{year} payé", "balance_y": "{year} solde",
         "not_called": "non appelée",
+        "whatif_reason": " (motif : {reason})", "immediate_cap": "immédiate",
+        "answer_yes": "oui", "answer_no": "non",
+        "owed_last_day": "reste dû au dernier jour", "refund_last_day": "à rembourser au dernier jour",
+        "dropped_one": "L'hypothèse écarte le paiement du scénario daté après son dernier jour, le "
+                       "{last} ({amount}) : il n'aurait pas été fait.",
+        "dropped_many": "L'hypothèse écarte les {count} paiements du scénario datés après son "
+                        "dernier jour, le {last} ({amount} en tout) : ils n'auraient pas été faits.",
+        "batch_headers": {"file": "fichier", "status": "statut", "name": "nom", "as_of": "au",
+                          "state": "état", "standing": "paiements", "notice": "préavis",
+                          "termination_by": "fin par", "last_day": "dernier jour",
+                          "year": "année", "due": "dû", "paid": "payé", "balance": "solde",
+                          "error": "erreur"},
+        "batch_status": {"ok": "ok", "error": "erreur"},
     },
 }
 
@@ -99,24 +145,117 @@ VALUES_FR = {
     "initial_term": "durée initiale", "renewed": "reconduite", "terminated": "terminée",
     "current": "à jour", "in_default": "défaut de paiement", "expiry": "échéance",
     "warning": "attention", "info": "info", "not_started": "pas commencée",
+    # values found in entries' details
+    "indefinite": "indéterminée", "periodic": "périodique", "none": "aucune",
+    "indeterminate": "indéterminée", "opened": "ouvert", "settled": "réglé",
+    "referred": "porté devant le tribunal", "non_payment": "défaut de paiement",
+    "payment": "paiement", "notice": "dénonciation", "amendment": "avenant", "signed": "signature",
+    "dispute": "litige",
 }
 
+# The entry kinds the engine records, in French (a convention's own kinds, such as
+# `documents_available` or `<input>_recorded`, are labelled in its rules file).
+KINDS_FR = {
+    "started": "début", "renewed": "reconduction tacite", "expired": "arrivée à échéance",
+    "contribution_called": "appel de contribution", "contribution_adjusted": "contribution corrigée",
+    "payment_received": "paiement reçu", "payment_overdue": "défaut de paiement",
+    "default_cured": "fin du défaut de paiement", "termination_scheduled": "fin programmée",
+    "terminated": "fin de la convention", "notice_superseded": "dénonciation sans effet",
+    "notice_refused": "dénonciation refusée", "amendment_recorded": "avenant enregistré",
+    "dispute_opened": "litige : tentative amiable", "dispute_settled": "litige réglé",
+    "dispute_referred": "litige porté devant le tribunal", "signed": "signature",
+}
+
+# The keys of entries' details, in French (a convention's own keys come from its rules file).
+DETAIL_KEYS_FR = {
+    "initial_term_ends": "fin de la durée initiale", "renewal": "reconduction",
+    "renewals": "reconductions", "previous_period_ended": "fin de la période précédente",
+    "period_ends": "fin de la période", "duration": "durée", "last_day": "dernier jour",
+    "by": "par", "notified": "notifiée le", "line": "ligne", "reason": "motif",
+    "immediate": "immédiate", "period_last_day": "fin du préavis",
+    "ruling_last_day": "dernier jour retenu", "initial_term_ends_on": "fin de la durée initiale",
+    "terminated_from": "terminée à compter du", "year": "année", "period": "période",
+    "annual": "annuel", "covered_days": "jours couverts", "year_days": "jours de l'année",
+    "period_days": "jours de la période", "due": "dû", "due_date": "échéance de paiement",
+    "basis_year": "année de référence", "basis_for": "à la place de", "from": "avant", "to": "après",
+    "count": "nombre",
+    "amount": "montant", "overdue": "impayé", "ref": "référence", "effective": "effet le",
+    "step": "étape", "court": "juridiction", "previous": "valeur précédente",
+}
+
+DURATION_UNITS_FR = {"years": ("an", "ans"), "months": ("mois", "mois"), "days": ("jour", "jours")}
 
 
-# The HTML report's own texts.
+def duration_text(iso: str, lang: str) -> str:
+    """A duration as a reader writes it: ``P2M`` in English (ISO 8601), "2 mois" in French."""
+    if lang != "fr":
+        return iso
+    import re
+
+    m = re.fullmatch(r"P(?:(\d+)Y)?(?:(\d+)M)?(?:(\d+)D)?", iso)
+    if not m:
+        return iso
+    parts = []
+    for n, unit in zip(m.groups(), ("years", "months", "days")):
+        if n is not None and (int(n) or not parts and unit == "days"):
+            one, many = DURATION_UNITS_FR[unit]
+            parts.append(f"{int(n)} {one if int(n) <= 1 else many}")
+    return " et ".join(parts) if parts else "0 jour"
+
+
+
+# The HTML report's own texts. Placeholders: {by} a party (render.word), {date} and the other
+# dates through render.day, amounts through render.amount, {outcome} from LABELS' outcomes.
 REPORT = {
     "en": {"title": "Convention report", "timeline": "Timeline", "legend": "Legend",
            "notice_band": "notice running", "today": "today", "generated": "Replayed up to",
-           "marker_notice": "notice", "marker_call": "contribution call",
-           "marker_payment": "payment", "marker_termination": "termination",
+           "marker_notice": "notice", "marker_notice_void": "notice without effect",
+           "marker_call": "contribution call", "marker_payment": "payment received",
+           "marker_termination": "end of the convention", "marker_amendment": "amendment",
            "periods": "Periods", "contributions": "Contributions", "termination": "Termination",
-           "no_contributions": "No contribution called.", "last_day": "last day"},
+           "no_contributions": "No contribution called.", "last_day": "last day",
+           # the visible labels of the timeline's markers
+           "label_notice": "notice by {by}, {date}",
+           "label_notice_void": "notice without effect by {by}, {date}",
+           "label_termination": "end by {by}, last day {date}",
+           "label_expiry": "expiry, last day {date}",
+           "label_amendment": "{ref}, in force {date}",
+           # the hover texts (SVG titles)
+           "title_period": "{start} – {end}: {state}, {standing}",
+           "title_notice": "Notice by {by}: notified {notified}, last day {last_day}",
+           "title_learned": " (known {date})",
+           "title_notice_void": "Notice by {by} notified {notified}: {outcome}",
+           "title_termination": "End of the convention by {by}: last day {last_day}",
+           "title_expiry": "Expiry of the convention: last day {last_day}",
+           "title_amendment": "{ref}: recorded {date}, in force {effective}",
+           "title_call": "{year} contribution called {date}: {due} due by {due_date}",
+           "title_payment": "Payment of {amount} received {date}",
+           "dots": "Dots without a label: contribution calls and payments received; the "
+                   "contributions table below gives the amounts."},
     "fr": {"title": "Rapport de convention", "timeline": "Chronologie", "legend": "Légende",
            "notice_band": "préavis en cours", "today": "aujourd'hui", "generated": "Rejouée jusqu'au",
-           "marker_notice": "dénonciation", "marker_call": "appel de contribution",
-           "marker_payment": "paiement", "marker_termination": "fin de la convention",
+           "marker_notice": "dénonciation", "marker_notice_void": "dénonciation sans effet",
+           "marker_call": "appel de contribution", "marker_payment": "paiement reçu",
+           "marker_termination": "fin de la convention", "marker_amendment": "avenant",
            "periods": "Périodes", "contributions": "Contributions", "termination": "Fin de la convention",
-           "no_contributions": "Aucune contribution appelée.", "last_day": "dernier jour"},
+           "no_contributions": "Aucune contribution appelée.", "last_day": "dernier jour",
+           "label_notice": "dénonciation par {by}, {date}",
+           "label_notice_void": "dénonciation sans effet par {by}, {date}",
+           "label_termination": "fin par {by}, dernier jour {date}",
+           "label_expiry": "échéance, dernier jour {date}",
+           "label_amendment": "{ref}, en vigueur le {date}",
+           "title_period": "{start} – {end} : {state}, {standing}",
+           "title_notice": "Dénonciation par {by} : notifiée le {notified}, dernier jour {last_day}",
+           "title_learned": " (connue le {date})",
+           "title_notice_void": "Dénonciation par {by} notifiée le {notified} : {outcome}",
+           "title_termination": "Fin de la convention par {by} : dernier jour {last_day}",
+           "title_expiry": "Échéance de la convention : dernier jour {last_day}",
+           "title_amendment": "{ref} : enregistré le {date}, en vigueur le {effective}",
+           "title_call": "Contribution {year} appelée le {date} : {due} à payer au plus tard le "
+                         "{due_date}",
+           "title_payment": "Paiement de {amount} reçu le {date}",
+           "dots": "Points sans étiquette : appels de contribution et paiements reçus ; le tableau "
+                   "des contributions ci-dessous en donne les montants."},
 }
 
 
@@ -129,7 +268,9 @@ ICS = {
         "exit": "Next exit date of the convention",
         "renewal": "Tacit renewal of the convention",
         "expiry": "Last day of the convention (expiry)",
-        "last-day": "Last day of the convention (notice by {by})",
+        "last-day": "Last day of the convention ({by})",
+        "start": "First day of the convention",
+        "by-notice": "notice by the {party}", "by-expiry": "expiry",
         "call": "Contribution call",
         "payment-due": "Contribution due date (call of {call})",
         "alarm": "{days} days left: {summary}",
@@ -140,7 +281,9 @@ ICS = {
         "exit": "Prochaine date de sortie de la convention",
         "renewal": "Reconduction tacite de la convention",
         "expiry": "Dernier jour de la convention (échéance)",
-        "last-day": "Dernier jour de la convention (dénonciation par {by})",
+        "last-day": "Dernier jour de la convention ({by})",
+        "start": "Premier jour de la convention",
+        "by-notice": "dénonciation par {party}", "by-expiry": "arrivée à échéance",
         "call": "Appel de la contribution",
         "payment-due": "Date limite de paiement de la contribution (appel du {call})",
         "alarm": "Encore {days} jours : {summary}",
@@ -149,24 +292,73 @@ ICS = {
 
 # The messages of the diagnostics the engine itself gives (a rules file may reword them).
 ENGINE_MESSAGES: dict[str, dict[str, str]] = {
-    "event_beyond_horizon": {"en": "{type} event of {date} is after the horizon {horizon}: ignored"},
+    "event_beyond_horizon": {
+        "en": "{type} event of {date} is after the horizon {horizon}: ignored",
+        "fr": "événement « {type} » du {date} après l'horizon du {horizon} : ignoré"},
     "event_after_termination": {
-        "en": "{type} event of {date} (line {line}) comes after the termination: no effect"},
-    "notice_missing_recipient": {"en": "notice by {by} (line {line}) has not reached: {missing}"},
+        "en": "{type} event of {date} (line {line}) comes after the termination: no effect",
+        "fr": "événement « {type} » du {date} (ligne {line}) après la fin de la convention : sans effet"},
+    "notice_missing_recipient": {
+        "en": "notice by {by} (line {line}) has not reached: {missing}",
+        "fr": "la dénonciation par {by} (ligne {line}) n'est pas parvenue à : {missing}"},
     "notice_before_start": {
-        "en": "notice by {by} (line {line}) was notified before the start: it counts from {start}"},
-    "notice_superseded": {"en": "notice by {by} (line {line}) has no effect: an earlier termination rules"},
+        "en": "notice by {by} (line {line}) was notified before the start: it counts from {start}",
+        "fr": "la dénonciation par {by} (ligne {line}) a été notifiée avant le début : elle compte "
+              "à partir du {start}"},
+    "notice_superseded": {
+        "en": "notice by {by} (line {line}) has no effect: an earlier termination rules",
+        "fr": "la dénonciation par {by} (ligne {line}) est sans effet : une fin plus proche prévaut"},
     "notice_after_expiry": {
-        "en": "notice by {by} (line {line}) has no effect: its last day is after the expiry"},
+        "en": "notice by {by} (line {line}) has no effect: its last day is after the expiry",
+        "fr": "la dénonciation par {by} (ligne {line}) est sans effet : son dernier jour tombe après "
+              "l'échéance de la convention"},
     "notice_displaced": {
         "en": "the notice by {by} notified {notified} is superseded by the notice of line {line}, "
-              "which ends the convention earlier"},
+              "which ends the convention earlier",
+        "fr": "la dénonciation par {by} notifiée le {notified} est remplacée par celle de la ligne "
+              "{line}, qui met fin à la convention plus tôt"},
     "notice_refused": {
         "en": "notice by {by} (line {line}) would end the convention on {last_day}, within the "
-              "initial term ending {initial_end}: refused"},
+              "initial term ending {initial_end}: refused",
+        "fr": "la dénonciation par {by} (ligne {line}) mettrait fin à la convention le {last_day}, "
+              "pendant la durée initiale qui finit le {initial_end} : refusée"},
     "amendment_ineffective": {
         "en": "amendment {ref} (line {line}) changes term.*, which this version does not support: "
-              "that part has no effect"},
+              "that part has no effect",
+        "fr": "l'avenant {ref} (ligne {line}) modifie la durée (term.*), ce que cette version ne "
+              "prend pas en charge : cette partie est sans effet"},
 }
 
 
+
+
+def word(value: str, lang: str, rules: Any = None) -> str:
+    """A value as a reader of ``lang`` reads it: in English the name itself; in French the
+    engine's word, else the rules file's label (``rules``: a RulesFile, or None)."""
+    if lang != "fr":
+        return value
+    if value in VALUES_FR:
+        return VALUES_FR[value]
+    return value if rules is None else rules.label(value, lang)
+
+
+def format_value(value: Any, lang: str, rules: Any = None) -> str:
+    """One value of a message or a detail, as a reader of ``lang`` writes it: dates and amounts
+    in the language's form, names through :func:`word`, lists joined by commas."""
+    from . import dates, money
+
+    if isinstance(value, (list, tuple)):
+        return ", ".join(format_value(v, lang, rules) for v in value)
+    if isinstance(value, bool):
+        return ("oui" if value else "non") if lang == "fr" else str(value)
+    if isinstance(value, dt.date):
+        return dates.day_text(value, lang)
+    if isinstance(value, Decimal):
+        return money.amount_text(value, lang)
+    if isinstance(value, str) and lang == "fr":
+        return word(value, lang, rules)
+    return str(value)
+
+
+def format_values(values: Mapping[str, Any], lang: str, rules: Any = None) -> dict[str, str]:
+    return {k: format_value(v, lang, rules) for k, v in values.items()}

@@ -6,6 +6,7 @@ import re
 from decimal import ROUND_HALF_UP, Decimal
 
 CENT = Decimal("0.01")
+NNBSP, NBSP = "\u202f", "\u00a0"
 ZERO = Decimal("0.00")
 _AMOUNT = re.compile(r"^[+-]?\d+(\.\d+)?$")
 _MAX = Decimal("1e12")
@@ -66,4 +67,6 @@ def amount_text(a: Decimal, lang: str = "en") -> str:
     while whole:
         groups.insert(0, whole[-3:])
         whole = whole[:-3]
-    return f"{sign}{' '.join(groups)},{cents} €"  # 1 000,00 €
+    # French typography: a narrow no-break space between thousands, a no-break space before €,
+    # so that an amount never breaks across lines.
+    return f"{sign}{NNBSP.join(groups)},{cents}{NBSP}€"  # 1 000,00 €

@@ -204,6 +204,7 @@ def _mechanics(parties: Iterable[str]) -> dict[str, Any]:
         "contribution.payment_term": (_duration, REQUIRED),
         "contribution.prorata": (_choice("days", "none"), REQUIRED),
         "contribution.refund_unused": (_bool, REQUIRED),
+        "contribution.refund_on_default": (_bool, True),
     }
     for p in parties:
         out[f"notice.{p}"] = (_duration, REQUIRED)

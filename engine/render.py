@@ -12,7 +12,8 @@ from typing import Any, Mapping
 from tabulate import tabulate
 
 from . import dates, money, rulesfile
-from .i18n import LABELS, VALUES_FR
+from . import i18n
+from .i18n import LABELS
 from .money import fmt
 from .timeline import Timeline, _plain
 
@@ -21,14 +22,9 @@ amount = money.amount_text
 
 
 def word(value: str, lang: str, rules: Any = None) -> str:
-    """A value as a reader of ``lang`` reads it: in English the name itself; in French the
-    engine's word, else the rules file's label (``rules``: a RulesFile, or a Timeline)."""
-    if lang != "fr":
-        return value
-    if value in VALUES_FR:
-        return VALUES_FR[value]
-    rules = rules_of(rules)
-    return value if rules is None else rules.label(value, lang)
+    """A value as a reader of ``lang`` reads it (:func:`engine.i18n.word`); ``rules`` is a
+    RulesFile or a Timeline."""
+    return i18n.word(value, lang, rules_of(rules) if lang == "fr" else None)
 
 
 def rules_of(x: Any) -> Any:
@@ -67,17 +63,55 @@ def contribution_rows(t: Timeline, lang: str) -> tuple[list[str], list[list], in
     return heads, rows, 1 + len(names)
 
 
-def _detail(detail: Mapping, lang: str) -> str:
+def _detail(detail: Mapping, lang: str, rules: Any = None) -> str:
+    """An entry's detail as `key=value` pairs; in French, the keys and values are French words
+    (the engine's catalogue, else the rules file's labels)."""
     parts = []
     for k, v in sorted(detail.items()):
         if v is None or isinstance(v, Mapping):
+            continue
+        if lang == "fr":
+            key = _detail_key(k, rules)
+            parts.append(f"{key} = {i18n.format_value(v, lang, rules)}")
             continue
         if isinstance(v, dt.date):
             v = day(v, lang)
         elif isinstance(v, Decimal):
             v = amount(v, lang)
         parts.append(f"{k}={v}")
-    return ", ".join(parts)
+    return "; ".join(parts) if lang == "fr" else ", ".join(parts)
+
+
+def _detail_key(k: str, rules: Any) -> str:
+    """A detail key in French: the engine's word, else the rules file's label; a former value
+    (``previous_band``) as "tranche (avant)"."""
+    if k in i18n.DETAIL_KEYS_FR:
+        return i18n.DETAIL_KEYS_FR[k]
+    if k.startswith("previous_"):
+        return f"{_detail_key(k[len('previous_'):], rules)} (avant)"
+    return rules.label(k, "fr") if rules is not None else k
+
+
+def kind(value: str, lang: str, rules: Any = None) -> str:
+    """An entry's kind as a reader of ``lang`` reads it."""
+    if lang != "fr":
+        return value
+    return i18n.KINDS_FR.get(value) or (rules.label(value, lang) if rules is not None else value)
+
+
+def termination_text(t: Timeline, lang: str = "en") -> str:
+    """The termination in one line: who, when notified, the last day, the rule."""
+    L = LABELS[lang]
+    r = t.termination
+    if r is None:
+        return L["none"]
+    if r.by == "expiry":
+        text = f"{L['expiry_end']}, {L['last_day']} {day(r.last_day, lang)}"
+    else:
+        text = (f"{L['by']} {word(r.by, lang, t)}, {L['notified']} {day(r.notified, lang)}, "
+                f"{L['last_day']} {day(r.last_day, lang)}"
+                + (f", {L['immediate']}" if r.immediate else ""))
+    return text + f" ({r.rule})"
 
 
 def table(t: Timeline, lang: str = "en") -> str:
@@ -89,12 +123,7 @@ def table(t: Timeline, lang: str = "en") -> str:
           word(p.standing, lang), L["yes"] if p.notice else L["no"]] for p in t.periods],
         headers=[L["from"], L["to"], L["state"], L["standing"], L["notice"]]))
     out.append("")
-    out.append(f"{L['termination']}{L['colon']}" + (
-        L["none"] if t.termination is None else
-        f"{L['by']} {word(t.termination.by, lang, t)}, {L['notified']} {day(t.termination.notified, lang) or '-'}, "
-        f"{L['last_day']} {day(t.termination.last_day, lang)}"
-        + (f", {L['immediate']}" if t.termination.immediate else "")
-        + f" ({t.termination.rule})"))
+    out.append(f"{L['termination']}{L['colon']}{termination_text(t, lang)}")
     out.append("")
     out.append(L["contributions"])
     heads, rows, text_columns = contribution_rows(t, lang)
@@ -104,15 +133,22 @@ def table(t: Timeline, lang: str = "en") -> str:
         out.append(f"{L['unallocated']}{L['colon']}{amount(t.unallocated, lang)}")
     out.append("")
     out.append(L["entries"])
+    rules = rules_of(t) if lang == "fr" else None
     out.append(tabulate(
-        [[day(e.date, lang), e.kind, e.article, e.rule, _detail(e.detail, lang)] for e in t.entries],
+        [[day(e.date, lang), kind(e.kind, lang, rules), e.article, e.rule,
+          _detail(e.detail, lang, rules)] for e in t.entries],
         headers=[L["date"], L["kind"], L["article"], L["rule"], L["detail"]], disable_numparse=True))
     if t.diagnostics:
         out.append("")
         out.append(L["diagnostics"])
-        out.append(tabulate(
-            [[day(d.date, lang), word(d.level, lang), d.code, d.message] for d in t.diagnostics],
-            headers=[L["date"], L["level"], L["code"], L["message"]], disable_numparse=True))
+        if lang == "fr":  # the codes are identifiers: the French table gives the message alone
+            out.append(tabulate(
+                [[day(d.date, lang), word(d.level, lang), d.text(lang)] for d in t.diagnostics],
+                headers=[L["date"], L["level"], L["message"]], disable_numparse=True))
+        else:
+            out.append(tabulate(
+                [[day(d.date, lang), word(d.level, lang), d.code, d.message] for d in t.diagnostics],
+                headers=[L["date"], L["level"], L["code"], L["message"]], disable_numparse=True))
     return "\n".join(out) + "\n"
 
 
@@ -136,8 +172,10 @@ def termination_line(t: Timeline, on: dt.date, lang: str = "en") -> str:
     notified = day(r.notified, lang) or "-"
     last = day(r.last_day, lang)
     if on > r.last_day:
-        return L["terminated_since"].format(since=day(r.last_day + dt.timedelta(days=1), lang), by=by,
-                                            notified=notified, last=last)
+        since = day(r.last_day + dt.timedelta(days=1), lang)
+        if r.notified is None:  # the expiry
+            return L["expired_since"].format(since=since, last=last)
+        return L["terminated_since"].format(since=since, by=by, notified=notified, last=last)
     if r.notified is None:  # the expiry, still ahead
         return L["expires"].format(last=last)
     if r.notified <= on:
@@ -153,12 +191,12 @@ def state(t: Timeline, on: dt.date, lang: str = "en", money: Timeline | None = N
     L = LABELS[lang]
     p = t.period_on(on)
     if p is None:
-        return f"{day(on, lang)}: {L['not_in_force'].format(start=day(t.start, lang))}\n"
-    lines = [f"{L['on']} {day(on, lang)}: {word(p.state, lang)}, {word(p.standing, lang)}"
+        return f"{day(on, lang)}{L['colon']}{L['not_in_force'].format(start=day(t.start, lang))}\n"
+    lines = [f"{L['on']} {day(on, lang)}{L['colon']}{word(p.state, lang)}, {word(p.standing, lang)}"
              + (f", {L['notice']}" if p.notice else "")]
     c = (money or t).year_total(on.year)
     if c is not None:
-        lines.append(f"{on.year}: {L['due']} {amount(c.due, lang)}, {L['paid']} {amount(c.paid, lang)}, "
+        lines.append(f"{on.year}{L['colon']}{L['due']} {amount(c.due, lang)}, {L['paid']} {amount(c.paid, lang)}, "
                      f"{L['balance']} {amount(c.balance, lang)}")
     lines.append(f"{L['termination']}{L['colon']}{termination_line(t, on, lang)}")
     return "\n".join(lines) + "\n"
@@ -168,10 +206,19 @@ def deadlines(d, lang: str = "en") -> str:
     """The text of :class:`engine.deadlines.Deadlines`."""
     L = LABELS[lang]
     out = [L["deadlines_title"].format(name=d.name, on=day(d.as_of, lang)), ""]
+    if d.status == "not_started":
+        out.append(L["dl_not_started"].format(start=day(d.start, lang)))
+        out.append("")
+        out.append(L["next_call"].format(call=day(d.next_call, lang), due=day(d.call_due, lang))
+                   if d.next_call is not None else L["no_call"])
+        return "\n".join(out) + "\n"
     if d.status in ("scheduled", "terminated"):
-        out.append(L["dl_" + d.status].format(by=word(d.termination_by, lang, d.rules),
-                                             notified=day(d.notified, lang) or "-",
-                                             last=day(d.last_day, lang)))
+        key = "dl_expired" if d.status == "terminated" and d.termination_by == "expiry" else "dl_" + d.status
+        out.append(L[key].format(by=word(d.termination_by, lang, d.rules),
+                                 notified=day(d.notified, lang) or "-", last=day(d.last_day, lang)))
+        if d.balance is not None:
+            out.append(L["dl_owed" if d.balance > 0 else "dl_refund" if d.balance < 0 else "dl_settled"]
+                       .format(amount=amount(abs(d.balance), lang)))
         return "\n".join(out) + "\n"
     if d.status == "renewal":
         out.append(L["dl_renewal"].format(end=day(d.term_ends, lang), renewal=day(d.renewal_on, lang)))
@@ -189,7 +236,7 @@ def deadlines(d, lang: str = "en") -> str:
     headers.append(L["if_now"].format(on=day(d.as_of, lang)))
     rows = []
     for n in d.notices:
-        row = [word(n.party, lang, d.rules), n.period]
+        row = [word(n.party, lang, d.rules), i18n.duration_text(n.period, lang)]
         if with_by:
             by = day(n.notice_by, lang) or "-"
             row.append(f"{by} ({L['passed']})" if n.passed else by)
@@ -203,28 +250,46 @@ def deadlines(d, lang: str = "en") -> str:
 
 
 def whatif(w, lang: str = "en") -> str:
-    """The two-column comparison of :class:`engine.whatif.WhatIf`."""
+    """The two-column comparison of :class:`engine.whatif.WhatIf`: the outcome, each side's end,
+    the compared year's money, what is left on the hypothetical last day, and the payments the
+    hypothesis leaves out."""
     L = LABELS[lang]
     cb, ch = w.year_totals()
 
     def end(t: Timeline) -> list[str]:
         r = t.termination
-        return [day(r.last_day, lang) if r else L["none"], word(r.by, lang, t) if r else "-"]
+        if r is None:
+            return [L["none"], "-", "-"]
+        return [day(r.last_day, lang), word(r.by, lang, t),
+                L["answer_yes"] if r.immediate else L["answer_no"]]
 
     def money(c, field: str) -> str:
         return amount(getattr(c, field), lang) if c is not None else L["not_called"]
 
+    b, h = end(w.baseline), end(w.hypothesis)
     rows = [
         [L["outcome"], "", L["outcomes"][w.outcome]],
-        [L["last_day_cap"]] + [x for x in (end(w.baseline)[0], end(w.hypothesis)[0])],
-        [L["by_cap"], end(w.baseline)[1], end(w.hypothesis)[1]],
+        [L["last_day_cap"], b[0], h[0]],
+        [L["by_cap"], b[1], h[1]],
+        [L["immediate_cap"], b[2], h[2]],
     ]
     for key, field in (("due_y", "due"), ("paid_y", "paid"), ("balance_y", "balance")):
         rows.append([L[key].format(year=w.year), money(cb, field), money(ch, field)])
-    title = L["whatif_title"].format(name=w.baseline.name, party=word(w.party, lang, w.baseline), on=day(w.on, lang))
+    if w.settlement is not None:
+        rows.append([L["owed_last_day"], "", amount(w.settlement.owed, lang)])
+        rows.append([L["refund_last_day"], "", amount(w.settlement.refund, lang)])
+    title = L["whatif_title"].format(name=w.baseline.name, party=word(w.party, lang, w.baseline),
+                                     on=day(w.on, lang))
+    if w.reason:
+        title += L["whatif_reason"].format(reason=word(w.reason, lang, w.baseline))
     table_text = tabulate(rows, headers=["", L["baseline"], L["whatif"]], disable_numparse=True,
                           colalign=("left", "right", "right"))
-    return f"{title}\n\n{table_text}\n"
+    out = f"{title}\n\n{table_text}\n"
+    if w.dropped:
+        key = "dropped_one" if len(w.dropped) == 1 else "dropped_many"
+        out += "\n" + L[key].format(count=len(w.dropped), last=day(w.hypothesis.termination.last_day, lang),
+                                    amount=amount(w.dropped_total, lang)) + "\n"
+    return out
 
 
 def catalogue(rules_id: str | None) -> str:

@@ -24,7 +24,7 @@ from typing import Any, Callable
 
 import attrs
 
-from . import calendar, dates, formula, money, params as P, rulesfile
+from . import calendar, dates, formula, i18n, money, params as P, rulesfile
 from .errors import ScenarioError
 from .events import (
     AmendmentSigned,
@@ -230,10 +230,12 @@ class Replay:
 
     def _diag(self, day: dt.date, code: str, values: dict, level: str = "warning",
               message: str | None = None, tidy: bool = False) -> None:
-        text = rulesfile.render_message(self.rules.message(message or code), values)
-        if tidy:
-            text = text.replace("  ", " ")
-        self.diagnostics.append(Diagnostic(day, level, code, text))
+        texts = []
+        for lang in ("en", "fr"):
+            text = rulesfile.render_message(self.rules.message(message or code, lang),
+                                            i18n.format_values(values, lang, self.rules))
+            texts.append(text.replace("  ", " ") if tidy else text)
+        self.diagnostics.append(Diagnostic(day, level, code, texts[0], texts[1]))
 
     # ------------------------------------------------------------------ agenda items
 
@@ -475,7 +477,11 @@ class Replay:
         detail.update(covered_days=covered, due=f.due, due_date=due_date)
         detail[self._days_key(c)] = c.period_days
         if b is not None:
-            detail["basis_year"] = self._basis_year(c, p)
+            # the year whose value was read; a stand-in also says the year it stands in for
+            intended = self._basis_year(c, p)
+            detail["basis_year"] = f.source
+            if f.source != intended:
+                detail["basis_for"] = intended
         for key, fn in self.amount.detail:
             detail[key] = fn(f.ctx)
         self._entry("contribution_called", detail)
@@ -502,11 +508,14 @@ class Replay:
         return detail
 
     def _message_values(self, c: Call, f: _Figures, p: P.Params) -> dict:
+        """What a basis or reading message may name; amounts stay Decimal (written per
+        language), a rate and a figure the row does not type are written as they are."""
+        rows = dict(self.amount.row)
         values: dict[str, Any] = {"year": c.year, "period": c.first, "value": f.value,
-                                  "basis_year": self._basis_year(c, p), "stand_in": c.stand_in,
-                                  "annual": money.fmt(f.annual)}
+                                  "basis_year": self._basis_year(c, p), "stand_in": c.stand_in}
         for name, v in f.figures.items():
-            values[name] = money.fmt(v) if name == "annual" else _show(v)
+            values[name] = v if rows.get(name) in ("count", "year", "name", "amount") else _show(v)
+        values["annual"] = f.annual
         return values
 
     def _basis_diagnostics(self, c: Call, f: _Figures, p: P.Params) -> None:
@@ -540,7 +549,10 @@ class Replay:
             return 0, False, c.covered_days > 0
         if c.last >= r.last_day:
             p = self.params_on(r.last_day)
-            if p.contribution("refund_unused") and p.contribution("prorata") == "days":
+            # refund_on_default false: a termination at once for default keeps the whole period
+            # due (the other reading of SPEC 5.6; docs/semantics.md)
+            kept = r.immediate and not p.contribution("refund_on_default")
+            if p.contribution("refund_unused") and p.contribution("prorata") == "days" and not kept:
                 cov = dates.days_between(max(self.start, c.first), r.last_day)
                 if cov < c.covered_days:
                     return cov, True, False
@@ -634,7 +646,7 @@ class Replay:
     def _notice_diagnostics(self, e: NoticeReceived, n: _Notice, void: bool = False) -> None:
         if n.missing:
             self._diag(self.today, "notice_missing_recipient",
-                       {"by": e.by, "line": e.line, "missing": ", ".join(n.missing)})
+                       {"by": e.by, "line": e.line, "missing": list(n.missing)})
         if n.before_start and not void:  # a void notice has no notification date
             self._diag(self.today, "notice_before_start", {"by": e.by, "line": e.line, "start": self.start})
 

@@ -203,7 +203,12 @@ class Diagnostic:
     date: dt.date
     level: str  # warning | info
     code: str
-    message: str
+    message: str  # in English, as the JSON gives it
+    # The same message in French, for `--lang fr`; not part of the value (equality, JSON).
+    message_fr: str = attrs.field(default="", eq=False, repr=False)
+
+    def text(self, lang: str = "en") -> str:
+        return self.message_fr if lang == "fr" and self.message_fr else self.message
 
     def to_dict(self) -> dict:
         return {"date": _iso(self.date), "level": self.level, "code": self.code,

@@ -111,8 +111,10 @@ def test_timeline_deadlines_method_is_the_pure_function():
     assert attrs.evolve(t, scenario=None) == t  # the scenario is not part of the value
     with pytest.raises(ValueError):
         attrs.evolve(t, scenario=None).deadlines(on)
-    with pytest.raises(ValueError):
-        deadlines(s, t, D("2025-12-31"))
+    # Signed but not yet in force (issue 9): not an error, the first call is coming.
+    d = deadlines(s, t, D("2025-12-31"))
+    assert (d.status, d.start, d.next_call, d.call_due) == (
+        "not_started", D("2026-01-01"), D("2026-01-01"), D("2026-01-31"))
 
 
 def test_deadlines_passed_then_indefinite(capsys):
@@ -204,7 +206,7 @@ def test_deadlines_beyond_the_horizon_replays_further():
 
 def test_deadlines_errors_one_line_exit_2(tmp_path, capsys):
     code, out, err = main(capsys, "deadlines", PDC, "--as-of", "2025-01-01")
-    assert code == 2 and out == "" and "before the start" in err and len(err.splitlines()) == 1
+    assert code == 0 and "Not yet in force: the convention starts on 2026-01-01." in out and err == ""
     code, out, err = main(capsys, "deadlines", PDC, "--as-of", "2027-02-30")
     assert code == 2 and out == "" and len(err.splitlines()) == 1
     ics = tmp_path / "no" / "such" / "dir.ics"
@@ -251,7 +253,10 @@ def test_ics_leaves_out_passed_deadlines_and_terminated():
     kinds = sorted(str(e["categories"].cats[0]) for e in cal.walk("VEVENT"))
     assert kinds == ["call", "payment-due", "renewal"]
     s, t = load(SCEN / "member-notice.yaml")
-    assert icalendar.Calendar.from_ical(to_ics(deadlines(s, t, D("2027-06-01")))).walk("VEVENT") == []
+    # terminated: RFC 5545 wants a component, the calendar keeps the last day (issue 9)
+    events = icalendar.Calendar.from_ical(to_ics(deadlines(s, t, D("2027-06-01")))).walk("VEVENT")
+    assert [(str(e["categories"].cats[0]), e.decoded("dtstart")) for e in events] == [
+        ("last-day", D("2027-05-10"))]
 
 
 # ------------------------------------------------------------------ whatif
@@ -335,12 +340,14 @@ def test_french_output(capsys):
     assert "reconduction tacite le 01/01/2029" in out
     assert "Prochain appel de contribution : 01/01/2028, à payer au plus tard le 31/01/2028." in out
     _, out, _ = main(capsys, "whatif", PDC, "--notice", "member", "--on", "2029-03-14", "--lang", "fr")
-    assert "14/05/2029" in out and "367,12 €" in out and "1 000,00 €" in out and "référence" in out
+    # French typography (issue 9): a narrow no-break space in thousands, a no-break space before €
+    assert "14/05/2029" in out and "367,12\u00a0€" in out and "1\u202f000,00\u00a0€" in out
+    assert "référence" in out
     _, out, _ = main(capsys, "state", SCEN / "member-notice.yaml", "--on", "2027-04-01", "--lang", "fr")
-    assert "le 01/04/2027: durée initiale, à jour, préavis" in out
+    assert "le 01/04/2027 : durée initiale, à jour, préavis" in out
     assert "dernier jour 10/05/2027" in out
     _, out, _ = main(capsys, "run", PDC, "--lang", "fr")
-    assert "Périodes" in out and "1 000,00 €" in out and "01/01/2026" in out
+    assert "Périodes" in out and "1\u202f000,00\u00a0€" in out and "01/01/2026" in out
 
 
 # ------------------------------------------------------------------ batch
@@ -576,3 +583,91 @@ def test_an_amended_grid_column_of_the_wrong_length_is_refused(tmp_path, capsys)
     code, out, err = main(capsys, "run", str(bad))
     assert code == 2 and out == ""
     assert "contribution.grid.large: expected 5 values" in err and err.count("\n") == 1
+
+
+# ------------------------------------------------------------------ what cost trust (issue 9)
+
+def test_ctrl_c_is_one_line_and_status_130(monkeypatch, capsys):
+    def interrupted(args):
+        raise KeyboardInterrupt
+    monkeypatch.setitem(cli.COMMANDS, "run", interrupted)
+    code, out, err = main(capsys, "run", PDC)
+    assert (code, out, err) == (130, "", "convention: interrupted\n")
+
+
+def test_version(capsys):
+    with pytest.raises(SystemExit) as e:
+        cli.main(["--version"])
+    assert e.value.code == 0 and capsys.readouterr().out == f"convention {engine.__version__}\n"
+
+
+def test_a_path_without_yaml_is_a_missing_file_not_yaml_text(capsys):
+    code, out, err = main(capsys, "run", "scenarios/pas-de-calais")
+    assert (code, out, err) == (2, "", "scenarios/pas-de-calais:0: no such file\n")
+
+
+def test_option_errors_name_the_option_not_file_line_0(capsys):
+    code, out, err = main(capsys, "run", PDC, "--until", "2020-01-01")
+    assert code == 2 and out == ""
+    assert err == f"convention: --until 2020-01-01 is before the start 2026-01-01 of {PDC}\n"
+
+
+def test_not_yet_in_force(capsys):
+    code, out, _ = main(capsys, "state", SCEN / "mid-year-start.yaml", "--on", "2026-03-01")
+    assert code == 0 and out == "2026-03-01: not yet in force (it starts on 2026-07-01)\n"
+    code, out, _ = main(capsys, "deadlines", SCEN / "mid-year-start.yaml", "--as-of", "2026-03-01",
+                        "--lang", "fr")
+    assert code == 0 and "Pas encore en vigueur : la convention commence le 01/07/2026." in out
+    assert "Prochain appel de contribution : 01/07/2026, à payer au plus tard le 31/07/2026." in out
+
+
+def test_deadlines_of_a_terminated_convention_say_what_is_owed(capsys):
+    # non-payment.yaml: the 2027 call, cut to its prorata by the immediate termination on
+    # 2027-03-15, is still unpaid: its balance is what is owed
+    s, t = load(SCEN / "non-payment.yaml")
+    owed = sum(c.balance for c in t.contributions)
+    assert owed > 0
+    d = deadlines(s, t, D("2027-12-31"))
+    assert d.status == "terminated" and d.balance == owed
+    code, out, _ = main(capsys, "deadlines", SCEN / "non-payment.yaml", "--as-of", "2027-12-31")
+    assert f"Still owed: {owed:.2f}." in out
+    s, t = load(SCEN / "member-notice.yaml")  # paid 500.00, due 178.08 after the prorata
+    assert deadlines(s, t, D("2028-01-01")).balance == Decimal("-321.92")
+
+
+def test_a_stand_in_count_is_shown_under_its_own_year():
+    """pas-de-calais 2026: the 2025 count is not known on 1 January; 2024's (235) stands in."""
+    s, t = load(PDC)
+    call = next(e for e in t.entries if e.kind == "contribution_called" and e.detail["year"] == 2026)
+    assert (call.detail["basis_count"], call.detail["basis_year"], call.detail["basis_for"]) == (235, 2024, 2025)
+    call = next(e for e in t.entries if e.kind == "contribution_called" and e.detail["year"] == 2027)
+    # 2027: 2026's count comes on 2027-01-12, after the call; 2025's (learned in 2026) stands in
+    assert (call.detail["basis_year"], call.detail["basis_for"]) == (2025, 2026)
+
+
+def test_files_are_written_with_the_umask(tmp_path, capsys):
+    import os
+    old = os.umask(0o022)
+    try:
+        main(capsys, "deadlines", PDC, "--as-of", "2027-06-01", "--ics", tmp_path / "d.ics")
+        main(capsys, "report", PDC, "--html", tmp_path / "r.html")
+    finally:
+        os.umask(old)
+    for name in ("d.ics", "r.html"):
+        assert (tmp_path / name).stat().st_mode & 0o777 == 0o644, name
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["d.ics", "r.html"]  # nothing left over
+
+
+def test_refund_on_default_chooses_the_reading(tmp_path):
+    """non-payment.yaml: the CdG ends it at once for default on 2027-03-15. The text's reading
+    (prorata for any incomplete year) cuts 2027 to its days; the other reading keeps it all due."""
+    text = (SCEN / "non-payment.yaml").read_text(encoding="utf-8")
+    s = engine.load_scenario(text, filename=str(SCEN / "non-payment.yaml"))
+    t = engine.replay(s)
+    c2027 = t.contribution(2027)
+    assert c2027.covered_days < 365  # cut to the last day by default
+    doc = engine.load_scenario(text.replace("expect:", "overrides: {contribution: {refund_on_default: false}}\nexpect:", 1),
+                               filename=str(SCEN / "non-payment.yaml"))
+    kept = engine.replay(doc).contribution(2027)
+    assert kept.covered_days == 365 and kept.due == kept.annual
+    assert t.termination.immediate and t.termination.last_day == engine.replay(doc).termination.last_day
