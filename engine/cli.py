@@ -97,7 +97,38 @@ def _parser() -> argparse.ArgumentParser:
     rep.add_argument("--html", metavar="OUT", required=True)
     rep.add_argument("--until", type=_date_arg, help="replay up to this day (replaces the horizon)")
     rep.add_argument("--lang", choices=("en", "fr"), default="en")
+
+    srv = sub.add_parser(
+        "serve", help="serve the engine and a register of conventions over HTTP (docs/service.md)",
+        description="Serve the engine over HTTP on uvicorn: replay, check, rules, and a register of "
+                    "live conventions stored in --db. Stop it with Ctrl-C.")
+    srv.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    srv.add_argument("--port", type=_count_arg("port", 1, 65535), default=8000,
+                     help="port to listen on (default 8000)")
+    srv.add_argument("--db", metavar="URL", default="sqlite:///conventions.db",
+                     help="the register: sqlite:///PATH (default sqlite:///conventions.db, in the "
+                          "working folder) or postgresql://USER:PASSWORD@HOST/NAME")
+    srv.add_argument("--workers", type=_count_arg("worker count", 1, 256), default=1,
+                     help="processes serving requests (default 1)")
+    srv.add_argument("--max-body", dest="max_body", metavar="BYTES", type=_count_arg("body size", 1, 2**31),
+                     help="largest request body (default 1048576)")
+    srv.add_argument("--max-events", dest="max_events", metavar="N", type=_count_arg("event count", 1, 10**7),
+                     help="most events one convention may hold (default 10000)")
+    srv.add_argument("--replay-timeout", dest="replay_timeout", metavar="SECONDS",
+                     type=_count_arg("timeout", 1, 3600), help="longest replay of one request (default 10)")
     return p
+
+
+def _count_arg(what: str, lo: int, hi: int):
+    def parse(text: str) -> int:
+        try:
+            n = int(text)
+        except ValueError:
+            n = lo - 1
+        if not lo <= n <= hi:
+            raise argparse.ArgumentTypeError(f"invalid {what} {text!r} (expected a whole number from {lo} to {hi})")
+        return n
+    return parse
 
 
 def _jobs_arg(text: str) -> int:
@@ -268,9 +299,38 @@ def cmd_report(args) -> str:
     return ""
 
 
+def cmd_serve(args) -> str:
+    """Make the register's tables once, then start uvicorn; each worker builds the application
+    from the environment (engine.service.app_from_env)."""
+    from . import service
+    from .store import Store
+
+    try:
+        Store(args.db, create=True).close()
+    except Exception as e:
+        try:  # never a password on the screen
+            from sqlalchemy.engine import make_url
+
+            shown = make_url(args.db).render_as_string(hide_password=True)
+        except Exception:
+            shown = args.db
+        first = str(e).strip().splitlines()[0] if str(e).strip() else ""
+        raise UsageError(f"--db {shown}: {type(e).__name__}: {first}") from None
+    import uvicorn
+
+    env = service.ENV
+    os.environ[env["db"]] = args.db
+    for key, value in (("body", args.max_body), ("events", args.max_events), ("replay_seconds", args.replay_timeout)):
+        if value is not None:
+            os.environ[env[key]] = str(value)
+    uvicorn.run("engine.service:app_from_env", factory=True, host=args.host, port=args.port,
+                workers=args.workers, timeout_graceful_shutdown=10)
+    return ""
+
+
 COMMANDS = {"run": cmd_run, "check": cmd_check, "rules": cmd_rules, "state": cmd_state,
             "deadlines": cmd_deadlines, "whatif": cmd_whatif, "batch": cmd_batch,
-            "report": cmd_report}
+            "report": cmd_report, "serve": cmd_serve}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
