@@ -502,6 +502,13 @@ class Service:
             raise ScenarioError(REQUEST, 0, e.message) from None
 
 
+def _text_or_json(out: Any, fmt: str, version: int) -> Response:
+    """A register read in the CLI's text (`format=text`) or as JSON, with its version's ETag."""
+    if fmt == "text":
+        return Response(out, media_type="text/plain; charset=utf-8", headers=_etag(version))
+    return _json(out, headers=_etag(version))
+
+
 def _etag(version: int) -> dict:
     return {"ETag": str(version)}
 
@@ -636,9 +643,7 @@ def create_app(db: str | Store = store_mod.DEFAULT_URL, *, limits: Limits = Limi
             return (state_text(s, on, lang) if fmt == "text" else state_json(s, on)), version
 
         out, version = await svc.bounded(work)
-        if fmt == "text":
-            return Response(out, media_type="text/plain; charset=utf-8", headers=_etag(version))
-        return _json(out, headers=_etag(version))
+        return _text_or_json(out, fmt, version)
 
     async def deadlines_endpoint(request: Request) -> Response:
         cid = request.path_params["id"]
@@ -652,9 +657,7 @@ def create_app(db: str | Store = store_mod.DEFAULT_URL, *, limits: Limits = Limi
             return (render.deadlines(d, lang=lang) if fmt == "text" else d.to_dict()), version
 
         out, version = await svc.bounded(work)
-        if fmt == "text":
-            return Response(out, media_type="text/plain; charset=utf-8", headers=_etag(version))
-        return _json(out, headers=_etag(version))
+        return _text_or_json(out, fmt, version)
 
     async def ics_endpoint(request: Request) -> Response:
         cid = request.path_params["id"]
