@@ -20,7 +20,9 @@ What it measures, in one run (see docs/performance.md for the figures on the ref
      ``Session.apply`` + ``timeline()``;
   5. peak RSS of a fresh process replaying 10,000 and 100,000 conventions one at a time;
   6. wall time of ``convention run scenarios/pas-de-calais.yaml`` beside ``python -c "import engine"``;
-  7. a cProfile breakdown of load + replay (durable_rules' post vs the driver vs the loader).
+  7. a cProfile breakdown of load + replay (durable_rules' post vs the driver vs the loader);
+  8. with ``--service``, only the HTTP service: requests/s and latency of ``POST /v1/replay`` and
+     of an event appended + the timeline read, with 1 and 2 uvicorn workers.
 
 Nothing here is part of CI's pass/fail: the targets are printed as met / not met.
 """
@@ -401,6 +403,88 @@ def engine_rate(mappings: list[dict]) -> dict:
             "load_rate": n / load_s, "entries": entries, "cpu": cpu, "cpu_rate": n / cpu}
 
 
+# ----------------------------------------------------------------------------- 8. service
+
+
+def service(workers: int, seconds: float, clients: int = 4) -> dict:
+    """`convention serve --workers N` on 127.0.0.1 and a temporary SQLite file, driven by
+    ``clients`` threads for ``seconds`` each: POST /v1/replay of pas-de-calais (YAML), then one
+    event appended and the timeline read (a pair) on a registered convention of its own per client."""
+    import socket
+    import signal
+    import threading
+
+    import httpx
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    folder = tempfile.mkdtemp(prefix="convention-serve-")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "engine.cli", "serve", "--host", "127.0.0.1", "--port", str(port),
+         "--db", f"sqlite:///{folder}/r.db", "--workers", str(workers)],
+        cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    base = f"http://127.0.0.1:{port}"
+    body = open(PAS_DE_CALAIS, "rb").read()
+    out = {}
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                if httpx.get(f"{base}/v1/rules", timeout=2).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                time.sleep(0.1)
+            if time.monotonic() > deadline:
+                raise RuntimeError("the server did not start")
+
+        def drive(action) -> tuple[int, list[float]]:
+            lat: list[list[float]] = [[] for _ in range(clients)]
+            stop_at = time.monotonic() + seconds
+
+            def client(i: int) -> None:
+                with httpx.Client(base_url=base, timeout=30) as c:
+                    state = {}
+                    while time.monotonic() < stop_at:
+                        t0 = time.perf_counter()
+                        action(c, state, i)
+                        lat[i].append(time.perf_counter() - t0)
+
+            threads = [threading.Thread(target=client, args=(i,)) for i in range(clients)]
+            for t in threads:
+                t.start()
+            for t in threads:
+                t.join()
+            return sum(map(len, lat)), [x for xs in lat for x in xs]
+
+        def replay_once(c, state, i):
+            r = c.post("/v1/replay", content=body, headers={"Content-Type": "application/yaml"})
+            assert r.status_code == 200, r.text
+
+        def append_and_read(c, state, i):
+            if "id" not in state:
+                r = c.post("/v1/conventions", content=body, headers={"Content-Type": "application/yaml"})
+                assert r.status_code == 201, r.text
+                state["id"], state["n"] = r.json()["id"], 0
+            state["n"] += 1
+            day = dt.date(2026, 1, 2) + dt.timedelta(days=state["n"] % 2000)
+            r = c.post(f"/v1/conventions/{state['id']}/events",
+                       json={"date": day.isoformat(), "type": "payment", "amount": "1.00"})
+            assert r.status_code == 201, r.text
+            r = c.get(f"/v1/conventions/{state['id']}/timeline")
+            assert r.status_code == 200, r.text
+
+        for name, action in (("replay", replay_once), ("append+timeline", append_and_read)):
+            n, lat = drive(action)
+            out[name] = {"rate": n / seconds, "p50": median(lat) * 1000, "p95": p95(lat) * 1000}
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGTERM)
+            proc.wait(timeout=15)
+        shutil.rmtree(folder, ignore_errors=True)
+    return out
+
+
 # ----------------------------------------------------------------------------- 3. batch
 
 
@@ -696,6 +780,8 @@ def main(argv=None) -> int:
                     help="only print the cProfile breakdown on this many conventions (default 500)")
     ap.add_argument("--no-profile", action="store_true", help="skip the profile section")
     ap.add_argument("--no-memory", action="store_true", help="skip the (long) peak-memory section")
+    ap.add_argument("--service", type=float, nargs="?", const=20.0, default=None, metavar="SECONDS",
+                    help="only the HTTP service: requests/s and latency with 1 and 2 uvicorn workers")
     ap.add_argument("--_memory-child", type=int, dest="memory_child", help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
 
@@ -703,6 +789,13 @@ def main(argv=None) -> int:
         memory_child(args.memory_child, args.seed)
         return 0
     sys.path.insert(0, ROOT)
+    if args.service is not None:
+        say(f"HTTP service, 4 client threads on this machine, {args.service:.0f} s a figure {loadavg()}")
+        for workers in (1, 2):
+            for name, f in service(workers, args.service).items():
+                say(f"[service] {workers} worker(s), {name}: {f['rate']:.0f}/s, median {f['p50']:.1f} ms, "
+                    f"p95 {f['p95']:.1f} ms {loadavg()}")
+        return 0
     if args.profile is not None:
         say(profile(generate_many(args.profile, args.seed)))
         return 0
