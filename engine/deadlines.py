@@ -141,13 +141,13 @@ class Knowledge:
                       not_before: dt.date) -> dt.date | None:
         """The latest notification day whose notice ends the convention on or before
         ``last_allowed``."""
-        n = dates.latest_notification(last_allowed, self.params_on(last_allowed).notice_period(party))
-        # The parameters of N rule (an amendment may change the period between N and the last day).
-        for _ in range(3):
-            m = dates.latest_notification(last_allowed, self.params_on(n).notice_period(party))
-            if m == n:
-                break
-            n = min(n, m)
+        # The parameters of N rule, and an amendment may change the period between N and the
+        # last day: start from the latest N any period in force on the way allows (the true
+        # answer is never later), then step back checking each N with its own parameters.
+        days = [last_allowed, self.start] + [a.effective for a in self.params.amendments
+                                             if a.effective <= last_allowed]
+        n = max(dates.latest_notification(last_allowed, self.params_on(d).notice_period(party))
+                for d in days)
         # Extensions (working days, period ends, exit dates) only push the last day later: step back.
         floor = max(not_before, n - dt.timedelta(days=_SEARCH_DAYS))
         while n >= floor:

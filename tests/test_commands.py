@@ -671,3 +671,28 @@ def test_refund_on_default_chooses_the_reading(tmp_path):
     kept = engine.replay(doc).contribution(2027)
     assert kept.covered_days == 365 and kept.due == kept.annual
     assert t.termination.immediate and t.termination.last_day == engine.replay(doc).termination.last_day
+
+
+def test_notice_deadline_with_the_period_amended_twice(tmp_path):
+    """Found by the mutation run (issue 11): the period is P2M until 2028-10-31, P3M from
+    2028-11-01, P1M from 2028-12-15. A member notice on 2028-10-31 (P2M that day) ends the
+    convention on 2028-12-31, before the renewal of 2029-01-01: that is the last day to give it
+    (it was 2028-09-30, the smallest guess). A replay confirms it, and the next day is too late."""
+    text = pathlib.Path(PDC).read_text(encoding="utf-8").replace("events:\n", (
+        "events:\n"
+        "  - {date: 2028-05-01, type: amendment, effective: 2028-11-01, set: {notice: {member: P3M}}}\n"
+        "  - {date: 2028-05-02, type: amendment, effective: 2028-12-15, set: {notice: {member: P1M}}}\n"), 1)
+    path = tmp_path / "twice.yaml"
+    path.write_text(text, encoding="utf-8")
+    s = engine.load_scenario(path)
+    d = deadlines(s, engine.replay(s), D("2028-06-01"))
+    assert d.notice("member").notice_by == D("2028-10-31")
+    for day, last in (("2028-10-31", D("2028-12-31")), ("2028-11-01", None)):
+        hypo = engine.load_scenario(text.replace("events:\n", (
+            f"events:\n  - {{date: {day}, type: notice, by: member, received: {{cdg: {day}, archives: {day}}}}}\n"), 1),
+            filename=str(path))
+        t = engine.replay(hypo).termination
+        if last is None:
+            assert t is None or t.last_day > D("2028-12-31")
+        else:
+            assert t.by == "member" and t.last_day == last
