@@ -14,9 +14,10 @@ from decimal import Decimal
 import pytest
 
 import engine
-from engine import batch, cli, rulesfile
+from engine import batch, rulesfile
 from engine.events import PaymentReceived
 from engine.whatif import whatif
+from tests.test_commands import main  # the command run in-process, as the other command tests do
 
 ROOT = pathlib.Path(__file__).parent.parent
 SCEN = ROOT / "scenarios"
@@ -26,15 +27,6 @@ NON_PAYMENT = str(SCEN / "non-payment.yaml")
 MID_YEAR = str(SCEN / "mid-year-start.yaml")
 CALAIS = str(SCEN / "member-notice.yaml")
 D = dt.date.fromisoformat
-
-
-def main(capsys, *args):
-    try:
-        code = cli.main([str(a) for a in args])
-    except SystemExit as e:  # argparse
-        code = e.code
-    out = capsys.readouterr()
-    return code, out.out, out.err
 
 
 def load(path):
