@@ -83,7 +83,6 @@ class _Ruling:
     rule: str
     generation: int
     refund_point: bool = False  # the last day's prorata has been applied (or is due now)
-    line: int = 0  # the notice's line
 
 
 @attrs.frozen
@@ -107,7 +106,6 @@ class _Notice:
     before_start: bool = False
     raw_last_day: dt.date | None = None
     last_day: dt.date | None = None
-    period: Any = None
 
 
 class Replay:
@@ -330,7 +328,6 @@ class Replay:
         p = self.params_on(n)
         out.notified = n
         out.raw_last_day, out.last_day = calendar.notice_last_day(self.term, p, e.by, n)
-        out.period = p.notice_period(e.by)
         return out
 
     def _standing_at(self, day: dt.date) -> str:
@@ -407,11 +404,12 @@ class Replay:
             end = min(end, self.ruling.last_day)
         return end
 
-    def _basis_year(self, c: Call, p: P.Params) -> int | None:
+    def _basis_year(self, year: int, p: P.Params) -> int | None:
+        """The year whose value is the basis of a call of calendar ``year``."""
         b = self.amount.basis
         if b is None:
             return None
-        return c.year - 1 if p[b.year_param] == "previous_year" else c.year
+        return year - 1 if p[b.year_param] == "previous_year" else year
 
     def _figures(self, c: Call, covered: int, p: P.Params, bump: str | None = None) -> _Figures:
         """The formula's figures for a call (``bump``: an input read one higher, for the other
@@ -422,7 +420,7 @@ class Replay:
         value = source = None
         status = "none"
         if b is not None:
-            byear = self._basis_year(c, p)
+            byear = self._basis_year(c.year, p)
             values = self.per_year.get(b.input, {})
             if byear in values:
                 value, status, source = values[byear], "known", byear
@@ -461,7 +459,7 @@ class Replay:
         stand_in = None
         b = self.amount.basis
         if b is not None:
-            byear = self._basis_year(Call(period_first, period_last, self.today, 0, 0, {}, None), p)
+            byear = self._basis_year(period_first.year, p)
             values = self.per_year.get(b.input, {})
             if byear not in values:
                 earlier = [k for k in values if k < byear]
@@ -478,7 +476,7 @@ class Replay:
         detail[self._days_key(c)] = c.period_days
         if b is not None:
             # the year whose value was read; a stand-in also says the year it stands in for
-            intended = self._basis_year(c, p)
+            intended = self._basis_year(c.year, p)
             detail["basis_year"] = f.source
             if f.source != intended:
                 detail["basis_for"] = intended
@@ -512,7 +510,7 @@ class Replay:
         language), a rate and a figure the row does not type are written as they are."""
         rows = dict(self.amount.row)
         values: dict[str, Any] = {"year": c.year, "period": c.first, "value": f.value,
-                                  "basis_year": self._basis_year(c, p), "stand_in": c.stand_in}
+                                  "basis_year": self._basis_year(c.year, p), "stand_in": c.stand_in}
         for name, v in f.figures.items():
             values[name] = v if rows.get(name) in ("count", "year", "name", "amount") else _show(v)
         values["annual"] = f.annual
@@ -701,8 +699,7 @@ class Replay:
         rule = self._rule
         old = self.ruling
         self._generation += 1
-        r = self.ruling = _Ruling(e.by, n.notified, n.last_day, immediate, rule, self._generation,
-                                  line=e.line)
+        r = self.ruling = _Ruling(e.by, n.notified, n.last_day, immediate, rule, self._generation)
         # A termination is scheduled from the first accepted notice on, even if a later one
         # displaces it (SPEC 6: `notice`, a notice's termination is scheduled).
         self.first_notified = min(self.first_notified or FAR, r.notified)
