@@ -1,4 +1,4 @@
-"""Many scenarios, one summary row each (SPEC section 7, `convention batch`).
+"""Many scenarios, one summary row each (docs/spec.md 7, `convention batch`).
 
 Each file is loaded and replayed on its own (in this process, or in a pool of processes); an
 invalid file gives an error row and the others still run. Rows come in the order of the sorted

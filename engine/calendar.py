@@ -1,4 +1,4 @@
-"""The calendar of a convention, as pure functions of its start and parameters (SPEC 2, 5.1, 5.2, 8).
+"""The calendar of a convention, as pure functions of its start and parameters (docs/spec.md 2, 5.1, 5.2, 8).
 
 The term and its periods, the expiry, a notice's last day, exit dates and the call schedule.
 Nothing here decides anything: these are the figures the rules test (a last day, the initial
@@ -42,7 +42,7 @@ class Term:
 
     def period_end(self, k: int) -> dt.date:
         """Last day of period k (0: the initial term): durations added together first, from the
-        anchor, so that a month-end start is clamped once, never period by period (SPEC 5.1)."""
+        anchor, so that a month-end start is clamped once, never period by period (docs/spec.md 5.1)."""
         if k == 0:
             return self.initial_end
         return dates.term_end(self.anchor, self.initial + dates.scale(self.renewal_period, k))
@@ -105,7 +105,7 @@ def next_exit_date(day: dt.date, exit_dates: tuple[tuple[int, int], ...]) -> dt.
 def notification(received: dict, required: tuple[str, ...], runs_from: str,
                  unclaimed_counts: bool) -> tuple[dict, list, dt.date | None]:
     """The receipts that count for the required recipients, those missing, and the notification
-    date N (SPEC 5.2): a letter counts from its delivery, an unclaimed one from its first
+    date N (docs/spec.md 5.2): a letter counts from its delivery, an unclaimed one from its first
     presentation when ``unclaimed_counts``; N is the last (or the first) receipt that counts."""
     counted: dict[str, dt.date] = {}
     missing = []
@@ -128,7 +128,7 @@ def notification(received: dict, required: tuple[str, ...], runs_from: str,
 
 
 def notice_last_day(term: Term, p: Params, by: str, n: dt.date) -> tuple[dt.date, dt.date | None]:
-    """``(N + P, the last day)`` of a notice by ``by`` notified ``n``, in the order of SPEC 5.2
+    """``(N + P, the last day)`` of a notice by ``by`` notified ``n``, in the order of docs/spec.md 5.2
     and 8.1: the period, the working-day extension, the effect (period end or exit date), then a
     postponement to the initial term's end. ``p`` are the parameters of N. The last day is None
     when no period ends late enough (periodic renewal used up)."""

@@ -132,7 +132,7 @@ def render(rules_id: str | None = None) -> str:
         "",
         "Each figure is computed in this order from the parameters in force on the call date; the",
         "call's due is `annual × covered days / (calls a year × days of the period)`, rounded",
-        "half-up to the cent (SPEC 2 and 8.2).",
+        "half-up to the cent (docs/spec.md 2 and 8.2).",
         "",
         "| figure | formula |",
         "|---|---|",

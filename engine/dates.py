@@ -1,4 +1,4 @@
-"""Calendar arithmetic, written once (SPEC section 2).
+"""Calendar arithmetic, written once (docs/spec.md 2).
 
 Every date is a ``datetime.date`` and every duration a ``relativedelta``. Months and years are
 added with python-dateutil, which keeps the day number or clamps to the month's last day

@@ -1,4 +1,4 @@
-"""Coming deadlines of a convention on a date (SPEC section 7, `convention deadlines`).
+"""Coming deadlines of a convention on a date (docs/spec.md 7, `convention deadlines`).
 
 A pure function of a scenario, its timeline and an as-of date: the coming tacit renewal, for each
 party the last day to give notice so that the convention ends before it, the earliest last day a
@@ -201,7 +201,7 @@ def deadlines(scenario: Scenario, timeline: Any, as_of: dt.date) -> Deadlines:
                 renewal_end = end
             break
 
-    # Without a renewal to avoid, a convention that ends only on exit dates (SPEC 8.1,
+    # Without a renewal to avoid, a convention that ends only on exit dates (docs/spec.md 8.1,
     # at_exit_date) has a deadline all the same: the notice that ends it on the next exit date
     # that a notice given today can still reach.
     final_end = k.term.final_end

@@ -1,4 +1,4 @@
-"""The `expect:` block of a scenario (SPEC section 4): what `convention check` verifies."""
+"""The `expect:` block of a scenario (docs/spec.md 4): what `convention check` verifies."""
 
 from __future__ import annotations
 

@@ -229,7 +229,7 @@ def compile_formula(expr: Any, env: Env, path: tuple = ()) -> tuple[Compiled, st
 
 def call_amounts(figures: tuple, ctx: Context, covered: int, period_days: int, per_year: int,
                  prorated: bool) -> tuple[dict, Decimal, Decimal]:
-    """The figures of one call, its annual amount rounded to the cent and its due (SPEC 2, 5.4
+    """The figures of one call, its annual amount rounded to the cent and its due (docs/spec.md 2, 5.4
     and 8.2): ``annual × covered / (calls a year × days of the period)``, or a share of the
     annual amount without prorata, rounded half-up to the cent once."""
     for name, f in figures:

@@ -1,6 +1,6 @@
 """The ledger: calls, the amounts each is due in, money received and how it is allocated.
 
-Allocation is a pure function, recomputed after every call, payment and adjustment (SPEC 5.5):
+Allocation is a pure function, recomputed after every call, payment and adjustment (docs/spec.md 5.5):
 all money received goes to the calls oldest first, each up to its due, within a call to its
 amounts in due-date order; what is left stays on the latest call (a credit); money received
 before any call is unallocated.
@@ -113,7 +113,7 @@ class Ledger:
 
 
 class Standing:
-    """The standing (SPEC 5.5: current or in default): now, and at the end of each day."""
+    """The standing (docs/spec.md 5.5: current or in default): now, and at the end of each day."""
 
     def __init__(self) -> None:
         self.now = "current"

@@ -1,4 +1,4 @@
-"""Read a scenario file (SPEC section 4) into a :class:`~engine.events.Scenario`.
+"""Read a scenario file (docs/spec.md 4) into a :class:`~engine.events.Scenario`.
 
 Serialisation stays at this edge. The YAML is read as values that know their line
 (:mod:`engine.yamlnodes`) and every field is checked against the scenario format and against the
@@ -425,7 +425,7 @@ def _is_path(text: str) -> bool:
 
 
 def load_scenario(source: Any, *, filename: str | None = None) -> Scenario:
-    """Load and check a scenario (SPEC section 4).
+    """Load and check a scenario (docs/spec.md 4).
 
     ``source`` is the path of a file (``str`` or ``os.PathLike``), YAML or JSON text, or a mapping
     as ``yaml.safe_load`` would return. ``filename`` names the source in errors (default: the

@@ -1,4 +1,4 @@
-"""Money is Decimal, read exactly as written, rounded half-up to the cent (SPEC section 2)."""
+"""Money is Decimal, read exactly as written, rounded half-up to the cent (docs/spec.md 2)."""
 
 from __future__ import annotations
 

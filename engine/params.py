@@ -240,7 +240,7 @@ def _pairs(a: Any, b: Any) -> list[tuple]:
 
 
 def deep_merge(base: Mapping, over: Mapping) -> dict:
-    """Mappings merge, lists and scalars replace (SPEC section 4)."""
+    """Mappings merge, lists and scalars replace (docs/spec.md 4)."""
     out = dict(base)
     for key, value in over.items():
         if isinstance(value, Mapping) and isinstance(out.get(key), Mapping):
@@ -418,9 +418,9 @@ def resolve(values: Mapping[str, Any], day: dt.date) -> Params:
 
 class InForce:
     """The parameters in force on each day: the rules file, the overrides, then the amendments
-    known so far whose effective date has come (SPEC 5.9), dated values resolved on the day.
+    known so far whose effective date has come (docs/spec.md 5.9), dated values resolved on the day.
 
-    Amendments of ``term.*`` are not supported (SPEC 5.9): they are left out here. One InForce
+    Amendments of ``term.*`` are not supported (docs/spec.md 5.9): they are left out here. One InForce
     belongs to one replay (its caches are keyed by the amendment events it was given); the base
     one, without amendments, is shared by every replay of the same rules file and overrides.
     """

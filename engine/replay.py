@@ -50,7 +50,7 @@ from .timeline import (
     periods,
 )
 
-# Phases of a day (SPEC 5.12).
+# Phases of a day (docs/spec.md 5.12).
 PH_TERMINATE, PH_PERIOD_END, PH_C, PH_CALL, PH_CHECK, PH_F, PH_G = 1, 2, 3, 4, 5, 6, 7
 FAR = dt.date.max
 FAR_DAY = FAR.toordinal()  # how "no such day" is posted: later than any day
@@ -162,7 +162,7 @@ class Replay:
         }
 
     def params_on(self, day: dt.date) -> P.Params:
-        """Rules file, overrides, then the known amendments effective on ``day`` (SPEC 5.9)."""
+        """Rules file, overrides, then the known amendments effective on ``day`` (docs/spec.md 5.9)."""
         return self.params.on(day)
 
     # ------------------------------------------------------------------ agenda
@@ -174,7 +174,7 @@ class Replay:
         self._ensure_check(day)
 
     def _ensure_check(self, day: dt.date) -> None:
-        """Phase (e) runs on every day the replay visits (SPEC 5.12)."""
+        """Phase (e) runs on every day the replay visits (docs/spec.md 5.12)."""
         if day not in self._checks and day <= self.horizon:
             self._checks.add(day)
             heapq.heappush(self._agenda, (day, PH_CHECK, next(self._order), "check", None))
@@ -315,7 +315,7 @@ class Replay:
             within_initial_term=p.notice("within_initial_term"))
 
     def _notice_figures(self, e: NoticeReceived) -> _Notice:
-        """The receipts that count, N (SPEC 5.2) and the last day the calendar gives."""
+        """The receipts that count, N (docs/spec.md 5.2) and the last day the calendar gives."""
         at_event = self.params_on(e.date)
         counted, missing, n = calendar.notification(
             dict(e.received), at_event.recipients[e.by], at_event.notice("runs_from"),
@@ -548,7 +548,7 @@ class Replay:
         if c.last >= r.last_day:
             p = self.params_on(r.last_day)
             # refund_on_default false: a termination at once for default keeps the whole period
-            # due (the other reading of SPEC 5.6; docs/semantics.md)
+            # due (the other reading of docs/spec.md 5.6; docs/semantics.md)
             kept = r.immediate and not p.contribution("refund_on_default")
             if p.contribution("refund_unused") and p.contribution("prorata") == "days" and not kept:
                 cov = dates.days_between(max(self.start, c.first), r.last_day)
@@ -701,7 +701,7 @@ class Replay:
         self._generation += 1
         r = self.ruling = _Ruling(e.by, n.notified, n.last_day, immediate, rule, self._generation)
         # A termination is scheduled from the first accepted notice on, even if a later one
-        # displaces it (SPEC 6: `notice`, a notice's termination is scheduled).
+        # displaces it (docs/spec.md 6: `notice`, a notice's termination is scheduled).
         self.first_notified = min(self.first_notified or FAR, r.notified)
         detail = dict(self._notice_detail(e, n), immediate=immediate)
         if not immediate and n.raw_last_day != r.last_day:
@@ -710,7 +710,7 @@ class Replay:
         if old is not None:
             self._decide("displaced", (old, e, r), by=old.by)
         # The last day's work (phase g) happens on the last day, or today when it is already past
-        # (SPEC 5.7: learned late, applied from its legal date, entries dated today).
+        # (docs/spec.md 5.7: learned late, applied from its legal date, entries dated today).
         work_day = max(r.last_day, self.today)
         self._push(work_day, PH_G, "refund", r.generation)
         self._push(work_day, PH_G, "last_day", r.generation)

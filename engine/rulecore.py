@@ -1,6 +1,6 @@
 """The one adapter around durable_rules. Nothing else in the engine knows how it is called.
 
-Facts measured about durable_rules 2.0.28 (shared/notes/durable-rules.md) shape this module:
+Facts measured about durable_rules 2.0.28 shape this module:
 - a Host of our own whose ``_run`` does nothing starts no timer thread; it compiles the rulesets,
   and each event is posted to the ruleset's C handle directly (see :meth:`Decider.decide`);
 - rulesets are JSON definitions, registered once per Host (a name can never be redefined), and

@@ -65,7 +65,7 @@ INPUT_FIELDS = ("terminated", "year")
 
 # Names a rules file cannot give: the engine's own words where the same name would mean two things.
 RESERVED_PARTIES = frozenset({"expiry"})  # `termination.by` of an expiry
-# The scenario's key for current values (SPEC 4 and 8.1): a word of the scenario format, whatever
+# The scenario's key for current values (docs/spec.md 4 and 8.1): a word of the scenario format, whatever
 # the convention calls its parties.
 CURRENT = "member"
 SCENARIO_KEYS = frozenset({"scenario", "convention", "name", "start", "horizon", CURRENT,

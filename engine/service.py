@@ -1,4 +1,4 @@
-"""The engine as an HTTP service (SPEC section 9): an ASGI application (Starlette).
+"""The engine as an HTTP service (docs/spec.md 9): an ASGI application (Starlette).
 
 A thin edge over the same core as the command line: routing, reading bodies, limits and errors
 are here; every answer is computed by the public API (:func:`engine.load_scenario`,
@@ -797,7 +797,7 @@ def _schemas(shipped: Sequence[str]) -> dict:
         },
         "Scenario": {
             "type": "object", "required": ["scenario", "convention", "name", "start"],
-            "description": "A scenario file as JSON (SPEC section 4). The inputs the convention's "
+            "description": "A scenario file as JSON (docs/spec.md 4). The inputs the convention's "
                            "rules file declares (per-year values) are more keys.",
             "properties": {
                 "scenario": {"type": "integer", "enum": [1]},
@@ -818,7 +818,7 @@ def _schemas(shipped: Sequence[str]) -> dict:
         },
         "Timeline": {
             "type": "object",
-            "description": "Byte for byte `convention run --format json` (SPEC section 6).",
+            "description": "Byte for byte `convention run --format json` (docs/spec.md 6).",
             "required": ["format", "convention", "name", "start", "horizon", "periods", "termination",
                          "unallocated", "contributions", "entries", "diagnostics"],
             "properties": {

@@ -1,4 +1,4 @@
-"""The register of live conventions: an append-only event log in SQL (SPEC section 9).
+"""The register of live conventions: an append-only event log in SQL (docs/spec.md 9).
 
 Two tables, one code path for SQLite and PostgreSQL (SQLAlchemy Core):
 

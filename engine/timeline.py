@@ -1,4 +1,4 @@
-"""The timeline a replay returns (SPEC section 6): frozen values and their JSON form."""
+"""The timeline a replay returns (docs/spec.md 6): frozen values and their JSON form."""
 
 from __future__ import annotations
 
@@ -50,7 +50,7 @@ class Period:
 
 def periods(start: dt.date, horizon: dt.date, initial_end: dt.date, last_day: dt.date | None,
             notice_from: dt.date | None, standing: Any) -> list[Period]:
-    """Maximal runs of equal (state, standing, notice) from the start to the horizon (SPEC 6).
+    """Maximal runs of equal (state, standing, notice) from the start to the horizon (docs/spec.md 6).
 
     State and notice are the legal situation with hindsight: terminated after ``last_day``, a
     notice running from ``notice_from`` (the first accepted notification) to ``last_day``;
@@ -295,5 +295,5 @@ class Timeline:
         }
 
     def to_json(self) -> str:
-        """Deterministic to the byte: keys in SPEC order, UTF-8, indent 2, final newline."""
+        """Deterministic to the byte: keys in the order of docs/spec.md 6, UTF-8, indent 2, final newline."""
         return json.dumps(self.to_dict(), ensure_ascii=False, indent=2) + "\n"

@@ -1,5 +1,5 @@
 """What if a party gave notice on a date? The scenario replayed with one more notice, beside the
-baseline (SPEC section 7, `convention whatif`). Pure: scenarios in, timelines out.
+baseline (docs/spec.md 7, `convention whatif`). Pure: scenarios in, timelines out.
 
 The hypothesis is the scenario plus that notice (with its reason, if any: the rules decide what
 the reason changes, e.g. an immediate termination). When the notice is the one that ends the

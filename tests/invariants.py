@@ -1,4 +1,4 @@
-"""Invariants of a replay (SPEC sections 2, 5 and 6), as plain functions.
+"""Invariants of a replay (docs/spec.md sections 2, 5 and 6), as plain functions.
 
 Each check takes the scenario document (a mapping as ``yaml.safe_load`` returns it, as drawn by
 ``tests.strategies.scenarios()``) and/or the :class:`engine.Timeline` replayed from it, and raises
@@ -119,7 +119,7 @@ def check_termination_in_periods(tl) -> None:
 
 def check_nothing_called_after_termination(tl) -> None:
     """No call after the last day, and no call of a year that starts after it, except a call made
-    before the termination was known (a late notice, SPEC 5.7), which must then be cut to nothing."""
+    before the termination was known (a late notice, docs/spec.md 5.7), which must then be cut to nothing."""
     t = tl.termination
     if t is None:
         return
@@ -204,7 +204,7 @@ def check_due_bounds(tl) -> None:
 
 
 def check_due_formula(doc: dict, tl) -> None:
-    """SPEC 2 / 5.4: due = annual x covered_days / year_days, rounded half-up to the cent."""
+    """docs/spec.md 2 / 5.4: due = annual x covered_days / year_days, rounded half-up to the cent."""
     prorata = override(doc, "contribution", "prorata", "days")
     for c in tl.contributions:
         if c.covered_days == 0:
@@ -238,7 +238,7 @@ def check_balance(tl) -> None:
 
 
 def check_allocation_oldest_first(tl) -> None:
-    """SPEC 5.5: money goes to the called years oldest first, each up to its due; only the latest
+    """docs/spec.md 5.5: money goes to the called years oldest first, each up to its due; only the latest
     called year holds what is left."""
     cs = sorted(tl.contributions, key=lambda c: c.year)
     for i, c in enumerate(cs[:-1]):

@@ -1,4 +1,4 @@
-"""Hypothesis strategies for scenario documents (SPEC section 4), as `yaml.safe_load` returns them.
+"""Hypothesis strategies for scenario documents (docs/spec.md 4), as `yaml.safe_load` returns them.
 
 `scenarios()` draws VALID documents (plain dicts; dates are `datetime.date`, consultation years are
 ints, amounts are str, int or float with at most two decimals and > 0, every receipt date is on or
@@ -11,7 +11,7 @@ Building blocks: `start_dates()`, `agents_counts()`, `consultation_counts()`, `a
 `signed_events` (each a function of (start, last) returning a strategy of event dicts).
 
 `medecine_scenarios()` and `assurance_scenarios()` draw valid documents of the two conventions of
-SPEC 8.2 (`payroll:` / `insured_base:` by year, no `member:` key, two parties, events within six
+docs/spec.md 8.2 (`payroll:` / `insured_base:` by year, no `member:` key, two parties, events within six
 years after the start, payments around each call, per-year declarations dated in their year or the
 next one, notices by either party near the last day to give notice in time, a few overrides of
 notice periods, payment_term, within_initial_term, minimum (medecine) or fee (assurance), and
@@ -155,7 +155,7 @@ PROFILES = [
 
 
 def overrides() -> st.SearchStrategy[dict]:
-    """A partial mapping of SPEC section 3 parameters (empty sections dropped)."""
+    """A partial mapping of docs/spec.md 3 parameters (empty sections dropped)."""
     raw = st.fixed_dictionaries({}, optional={
         "term": term_overrides(),
         "notice": notice_overrides(),
@@ -308,7 +308,7 @@ def scenarios(draw, with_overrides: bool = True) -> dict:
 
 # ----------------------------------------------------------------------------- cdg62-medecine, cdg62-assurance
 #
-# SPEC 8.2 and the contract of the two new conventions: a per-year amount (`payroll`,
+# docs/spec.md 8.2 and the contract of the two new conventions: a per-year amount (`payroll`,
 # `insured_base`) instead of consultations, no `member:` key, two parties (a member notice goes to
 # `cdg` only, a cdg notice to `member` only), events within about six years after the start.
 

@@ -1,4 +1,4 @@
-"""Calendar arithmetic properties (SPEC section 2; issue #3, item 6): engine/dates.py."""
+"""Calendar arithmetic properties (docs/spec.md 2; issue #3, item 6): engine/dates.py."""
 from __future__ import annotations
 
 import calendar

@@ -1,7 +1,7 @@
-"""Every decision of SPEC section 5 (and the interpretations of section 3), one focused scenario each.
+"""Every decision of docs/spec.md 5 (and the interpretations of section 3), one focused scenario each.
 
 Each test writes a small scenario inline and replays it through the public API. Every expected
-figure is computed by hand from the SPEC (the arithmetic is in the comments), never copied from
+figure is computed by hand from docs/spec.md (the arithmetic is in the comments), never copied from
 what the engine prints.
 
 Conventions of this file:
@@ -214,7 +214,7 @@ def test_member_notice_runs_from_last_recipient():
     assert (s.date, s.rule) == (D("2029-03-14"), "art5.member_notice")
     [x] = entries(t, "terminated")
     assert (x.date, x.rule) == (D("2029-05-15"), "art5.termination")
-    assert periods(t) == [  # the SPEC section 6 example
+    assert periods(t) == [  # the docs/spec.md 6 example
         ("2026-01-01", "2028-12-31", "initial_term", "current", False),
         ("2029-01-01", "2029-03-13", "renewed", "current", False),
         ("2029-03-14", "2029-05-14", "renewed", "current", True),
@@ -1123,7 +1123,7 @@ def test_json_is_deterministic_and_well_formed():
                          "unallocated", "contributions", "entries", "diagnostics"]
     assert list(doc["periods"][0]) == ["from", "to", "state", "standing", "notice"]
     assert list(doc["termination"]) == ["by", "notified", "last_day", "immediate", "rule"]
-    # SPEC 8.3: `from` and `to`, the calendar period called, follow the year.
+    # docs/spec.md 8.3: `from` and `to`, the calendar period called, follow the year.
     assert list(doc["contributions"][0]) == ["year", "from", "to", "band", "column", "annual", "covered_days",
                                              "year_days", "due", "paid", "balance", "called_on"]
     assert list(doc["entries"][0]) == ["date", "kind", "rule", "article", "detail"]

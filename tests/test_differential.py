@@ -1,4 +1,4 @@
-"""The engine against an independent, naive day-by-day model of the SPEC (tests/model/naive.py),
+"""The engine against an independent, naive day-by-day model of docs/spec.md (tests/model/naive.py),
 for the three shipped conventions: cdg62-demat over its whole parameter space, and the two
 conventions written as rules files only (cdg62-medecine, cdg62-assurance)."""
 

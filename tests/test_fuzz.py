@@ -1,5 +1,5 @@
 """Fuzzed input (issue #3, item 7): the loader returns a Scenario that replays, or raises
-ScenarioError on one line `<string>:LINE: message`; nothing else, never a traceback (SPEC 7)."""
+ScenarioError on one line `<string>:LINE: message`; nothing else, never a traceback (docs/spec.md 7)."""
 from __future__ import annotations
 
 import copy

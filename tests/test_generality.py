@@ -1,9 +1,9 @@
-"""One engine, many conventions (SPEC section 8): the engine is general, not a CdG62 program.
+"""One engine, many conventions (docs/spec.md 8): the engine is general, not a CdG62 program.
 
 What this file proves, part by part:
 
 1. engine/ holds no word of any shipped convention (party, recipient, input, event type, rule id,
-   article, court, nor the SPEC's list), and imports nothing of tests/.
+   article, court, nor docs/spec.md's list), and imports nothing of tests/.
 2. Renaming every rule id, every party label, then every party id of cdg62-demat in a copy of its
    rules file changes nothing in the replay of its scenarios but the names.
 3. A fourth convention (a shared data-protection officer, monthly calls, a price per agent) is a
@@ -113,16 +113,16 @@ def shipped_rules() -> list[rulesfile.RulesFile]:
 
 # ============================================================================ 1. no convention in engine/
 
-# The SPEC's own list (section 8.1): words that must never appear in engine/.
+# docs/spec.md's own list (section 8.1): words that must never appear in engine/.
 SPEC_WORDS = ("archives", "consultations", "agents", "Annex 1", "Lille", "cdg62", "cdg")
 
 # The one line allowed to hold a convention word: the scenario format's key for current values
-# (SPEC 4: `member:`), which is a word of the scenario format, whatever the parties are called.
+# (docs/spec.md 4: `member:`), which is a word of the scenario format, whatever the parties are called.
 ALLOWED = {("engine/rulesfile.py", 'CURRENT = "member"')}
 
 def convention_words() -> dict[str, str]:
     """Every word or phrase that names something of a shipped convention -> where it comes from."""
-    words: dict[str, str] = {w: "SPEC 8.1" for w in SPEC_WORDS}
+    words: dict[str, str] = {w: "docs/spec.md 8.1" for w in SPEC_WORDS}
     for rf in shipped_rules():
         words.setdefault(rf.id, f"{rf.id}: id")
         for p in rf.parties:
@@ -1008,7 +1008,7 @@ def check_covered_within_period(tl) -> None:
 
 
 def check_allocation_oldest_first_by_period(tl) -> None:
-    """SPEC 5.5 for any frequency: rows by `first`, each paid up to its due before the next gets
+    """docs/spec.md 5.5 for any frequency: rows by `first`, each paid up to its due before the next gets
     anything; only the latest row may hold more (a credit); nothing unallocated once called."""
     cs = sorted(tl.contributions, key=lambda c: c.first)
     for i, c in enumerate(cs[:-1]):

@@ -1,4 +1,4 @@
-"""Independent conventions replay in threads without sharing state (SPEC section 7)."""
+"""Independent conventions replay in threads without sharing state (docs/spec.md 7)."""
 
 import pathlib
 from concurrent.futures import ThreadPoolExecutor

@@ -1,4 +1,4 @@
-"""The scenario loader (SPEC section 4): what loads, and the one-line error for each bad input."""
+"""The scenario loader (docs/spec.md 4): what loads, and the one-line error for each bad input."""
 
 from __future__ import annotations
 

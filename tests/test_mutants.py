@@ -2,7 +2,7 @@
 noticing (issue 11, and the runs of tests/mutation/run.py that docs/testing.md reports).
 
 Each test names, in its docstring, the mutant it kills; every expected value is worked out by hand
-from the SPEC or the rules file, never copied from the engine's output.
+from docs/spec.md or the rules file, never copied from the engine's output.
 """
 
 from __future__ import annotations

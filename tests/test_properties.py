@@ -135,7 +135,7 @@ def test_extra_payment_never_raises_a_balance(doc, data):
     doc["events"].insert(data.draw(st.integers(0, len(doc["events"])), label="at"), pay)
     after = run(doc)
     if after.termination != before.termination:
-        # Only an immediate termination for non-payment depends on money (SPEC 5.3): curing the
+        # Only an immediate termination for non-payment depends on money (docs/spec.md 5.3): curing the
         # default makes it run its normal period, which changes what is due.
         assert any(e.get("reason") == "non_payment" for e in inv.notices(doc, "cdg")), (
             f"an extra payment changed the termination {before.termination} -> {after.termination}")

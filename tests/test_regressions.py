@@ -61,7 +61,7 @@ def test_member_notice_on_29_february_ends_on_29_april():
 def test_a_default_uncovered_by_a_late_count_starts_in_phase_e():
     # Found by a 3,000-example differential run: a consultations count learned on 1 January raises
     # the dues of three past years; the money moves to them and leaves 2026 short. The default
-    # starts in phase (e) of that day (SPEC 5.12), after the day's call in phase (d).
+    # starts in phase (e) of that day (docs/spec.md 5.12), after the day's call in phase (d).
     doc = {"scenario": 1, "convention": "cdg62-demat", "name": "A", "start": D(2024, 2, 29),
            "member": {"agents": 0}, "consultations": {2020: 0, 2021: 0},
            "events": [{"date": D(2024, 2, 29), "type": "payment", "amount": "1000.00"},

@@ -1,15 +1,15 @@
-"""A deliberately naive reference model of SPEC sections 2 to 5 and 8 (conventions `cdg62-demat`,
+"""A deliberately naive reference model of docs/spec.md sections 2 to 5 and 8 (conventions `cdg62-demat`,
 `cdg62-medecine`, `cdg62-assurance`).
 
-It shares no code with `engine/`: it is written from /work/shared/SPEC.md, docs/semantics.md and the
-contract of the two new conventions alone, as a plain day-by-day loop (phases (a) to (g) of SPEC
+It shares no code with `engine/`: it is written from docs/spec.md, docs/semantics.md and the
+contract of the two new conventions alone, as a plain day-by-day loop (phases (a) to (g) of docs/spec.md
 5.12), to be compared with the real engine in a differential test. `simulate(doc, until)` takes a
-scenario document as `yaml.safe_load` returns it (assumed valid) and returns the SPEC section 6
+scenario document as `yaml.safe_load` returns it (assumed valid) and returns the docs/spec.md 6
 timeline reduced to plain data: periods, termination, unallocated, contributions, entries
 (date, kind), diagnostics (date, code). The defaults of each convention are written below by hand,
 never read from `rules/`.
 
-Choices made here where SPEC and docs/semantics.md are silent (the simplest reading each time):
+Choices made here where docs/spec.md and docs/semantics.md are silent (the simplest reading each time):
 
  1. Events dated before the start are replayed on their own dates (the loop starts at the earliest
     event): phases (c) and (f) only; nothing is called before the start, so a payment made then is
@@ -66,7 +66,7 @@ Choices made here where SPEC and docs/semantics.md are silent (the simplest read
 19. Standing keeps being computed after termination (unpaid contributions remain owed), so a
     terminated convention may still change standing in `periods`.
 
-The two conventions of SPEC 8.2 (`cdg62-medecine`, `cdg62-assurance`), where SPEC 8 and the
+The two conventions of docs/spec.md 8.2 (`cdg62-medecine`, `cdg62-assurance`), where docs/spec.md 8 and the
 contract leave a choice:
 
 20. Calls are keyed by the first day of the calendar period called (`from`); money goes to them in
@@ -158,7 +158,7 @@ DEFAULTS = {
     },
 }
 
-# SPEC 8.2 and the contract of the two new conventions, written out by hand.
+# docs/spec.md 8.2 and the contract of the two new conventions, written out by hand.
 _TWO_PARTIES = {"member": ["cdg"], "cdg": ["member"]}
 
 MEDECINE_DEFAULTS = {
@@ -887,7 +887,7 @@ class _Medecine(_RateSim):
         rate = in_force(c["rate"], rec["called_on"])
         used = self.used_value(rec)
         base = used[1] if used else ZERO
-        # SPEC 8.2: round the annual amount, then each call
+        # docs/spec.md 8.2: round the annual amount, then each call
         annual = max(cents(rate * base), to_money(c["minimum"]))
         n = CALLS_PER_YEAR[self.call_kind]
         if rec["covered_days"] == 0:

@@ -57,7 +57,7 @@ def member_notice(date, cdg, archives):
                                                       "archives": D.fromisoformat(archives)})
 
 
-# ----------------------------------------------------------------------------- SPEC section 4
+# ----------------------------------------------------------------------------- docs/spec.md 4
 
 SPEC_EXAMPLE = {
     "scenario": 1, "convention": "cdg62-demat", "name": "Département du Pas-de-Calais",
@@ -412,7 +412,7 @@ def test_until_replaces_horizon():
     assert codes(out).count("event_beyond_horizon") == 2  # the notice and the dispute; amendment is 2027-06-01
 
 
-# ----------------------------------------------------------------------------- cdg62-medecine (SPEC 8.2)
+# ----------------------------------------------------------------------------- cdg62-medecine (docs/spec.md 8.2)
 
 
 def med(start, payroll=None, events=(), overrides=None, horizon=None):
@@ -625,7 +625,7 @@ def test_medecine_amendment_of_minimum_learned_late_and_term_part_ineffective():
     assert out["termination"]["last_day"] == "2029-12-31"
 
 
-# ----------------------------------------------------------------------------- cdg62-assurance (SPEC 8.2)
+# ----------------------------------------------------------------------------- cdg62-assurance (docs/spec.md 8.2)
 
 
 def test_assurance_worked_example_and_the_increase_due_30_days_after():
@@ -669,7 +669,7 @@ def test_assurance_increase_reallocates_money_oldest_first():
     # 400 000 x 0.0652 = 26080.00; 2026 arriving later changes nothing for 2027
     assert {k: call(out, "2027-01-01")[k] for k in ("base", "base_year", "rate", "due")} == {
         "base": "400000.00", "base_year": 2025, "rate": "0.0652", "due": "26080.00"}
-    # SPEC 5.5: all money goes oldest first, so the 914.66 increase of 2026 takes money paid for
+    # docs/spec.md 5.5: all money goes oldest first, so the 914.66 increase of 2026 takes money paid for
     # 2027, whose amount (due 2027-01-31) is then uncovered: in default the same day, in phase (e)
     assert kinds(out, "2027-03-15") == ["insured_base_recorded", "contribution_adjusted", "payment_overdue"]
     assert (call(out, "2026-01-01")["balance"], call(out, "2027-01-01")["balance"]) == ("0.00", "914.66")
