@@ -1290,67 +1290,59 @@ def test_a_reworded_engine_message_with_an_unknown_placeholder_is_refused(tmp_pa
 
 
 # ---------------------------------------------------------------------------- names a rules file
-# may not take. Each test accepts either fix: the loader refuses the name, or the engine copes.
+# may not take. Each would mean two things in the output or to the engine, so the loader refuses
+# it at its line (docs/rules-format.md, "names that would mean two things"): coping silently
+# would leave the user with a timeline that reads one way and means another.
 
-DPO_NO_EXPECT = DPO_SCENARIO.split("expect:")[0]
-OCTOBER = dt.date(2027, 10, 1)
 
-
-def _load_or_replay(tmp_path: Path, rules_text: str, scenario_text: str = DPO_NO_EXPECT):
-    """None when the rules file is refused (with a line), else the scenario's timeline."""
+def _refusal(tmp_path: Path, rules_text: str, needle: str) -> rulesfile.RulesError:
+    """The loader's error for ``rules_text``, which must point at the line holding ``needle``."""
     rules_path = write(tmp_path / "dpo-rules.yaml", rules_text)
-    try:
+    with pytest.raises(rulesfile.RulesError) as e:
         rulesfile.load(str(rules_path))
-    except rulesfile.RulesError as e:
-        assert e.file == str(rules_path) and e.line > 0, str(e)
-        return None
-    return replay_file(write(tmp_path / "dpo-scenario.yaml", scenario_text))
+    assert (e.value.file, e.value.line) == (str(rules_path), line_of(rules_text, needle)), str(e.value)
+    return e.value
 
 
-def test_a_row_figure_named_like_a_decision_field_is_refused_or_harmless(tmp_path):
+def test_a_row_figure_named_like_a_decision_field_is_refused(tmp_path):
     """Row figures are posted with the adjust decision beside its own fields (refund,
-    beyond_last_day): a figure of that name must be refused, or not hide the engine's field."""
+    beyond_last_day): a figure of that name would hide the engine's field."""
     rules = DPO_RULES.replace("    agents: {current: agents}\n    annual", "    refund: {current: agents}\n    annual")
     rules = rules.replace("row: {agents: count}", "row: {refund: count}")
-    tl = _load_or_replay(tmp_path, rules)
-    if tl is not None:
-        assert tl.contribution(OCTOBER).due == Decimal("60.48"), tl.contribution(OCTOBER)
+    e = _refusal(tmp_path, rules, "row: {refund: count}")
+    assert "'refund'" in e.message and "posts itself" in e.message, e.message
 
 
-def test_a_party_named_expiry_is_refused_or_harmless(tmp_path):
-    """`expiry` is what `termination.by` says of an expiry: a party of that name must be refused,
-    or its notice must still be a notice (the month of its last day refunded)."""
+def test_a_party_named_expiry_is_refused(tmp_path):
+    """`expiry` is what `termination.by` says of an expiry: a party of that name would make a
+    termination by notice and an expiry read the same."""
     rules = DPO_RULES.replace("  member:\n    label", "  expiry:\n    label")
     rules = rules.replace("    member: {value: P1M", "    expiry: {value: P1M")
     rules = rules.replace("{member: [cdg], cdg: [member]}", "{expiry: [cdg], cdg: [expiry]}")
-    tl = _load_or_replay(tmp_path, rules, DPO_NO_EXPECT.replace("by: member", "by: expiry"))
-    if tl is not None:
-        assert tl.contribution(OCTOBER).due == Decimal("60.48"), tl.contribution(OCTOBER)
+    e = _refusal(tmp_path, rules, "  expiry:\n    label")
+    assert e.message.startswith("parties: 'expiry'"), e.message
 
 
-def test_an_input_named_like_a_scenario_key_is_refused_or_harmless(tmp_path):
-    """Per-year inputs are top-level keys of a scenario: one named `horizon` (or `events`,
-    `start`...) must be refused, or a scenario must still be able to give its horizon."""
+def test_an_input_named_like_a_scenario_key_is_refused(tmp_path):
+    """Per-year inputs are top-level keys of a scenario: one named `horizon` would take the place
+    of the scenario's own horizon."""
     rules = DPO_RULES.replace("inputs:\n", "inputs:\n  horizon:\n    per_year: count\n    event: hours\n"
                                            "    label: {en: hours, fr: heures}\n")
-    tl = _load_or_replay(tmp_path, rules)
-    if tl is not None:
-        assert tl.horizon == dt.date(2027, 12, 31)
+    e = _refusal(tmp_path, rules, "  horizon:\n")
+    assert "'horizon' is already a key of the scenario format" in e.message, e.message
 
 
-def test_a_row_figure_named_like_a_row_key_is_refused_or_harmless(tmp_path):
+def test_a_row_figure_named_like_a_row_key_is_refused(tmp_path):
     """A contribution row has its own keys (year, from, to, annual, due, paid...): a figure of that
-    name must be refused, or not replace the row's own value."""
+    name would replace the row's own value."""
     rules = DPO_RULES.replace("    agents: {current: agents}\n    annual", "    year: {current: agents}\n    annual")
     rules = rules.replace("row: {agents: count}", "row: {year: count}")
-    tl = _load_or_replay(tmp_path, rules)
-    if tl is not None:
-        assert tl.contributions[0].to_dict()["year"] == 2027, tl.contributions[0].to_dict()
+    e = _refusal(tmp_path, rules, "row: {year: count}")
+    assert "'year' is already a key of every row" in e.message, e.message
 
 
-def test_the_catch_all_rule_id_is_refused_or_harmless(tmp_path):
-    """`engine.no_rule` is the engine's own catch-all in durable_rules: a rule of that id must be
-    refused, or still fire (here the call rule: eight monthly calls)."""
-    tl = _load_or_replay(tmp_path, DPO_RULES.replace("  dpo.call: {", "  engine.no_rule: {"))
-    if tl is not None:
-        assert len(tl.contributions) == 8, [c.first for c in tl.contributions]
+def test_the_catch_all_rule_id_is_refused(tmp_path):
+    """`engine.no_rule` is the engine's own catch-all in durable_rules: a rule of that id would
+    be taken for it; every id beginning with `engine.` is the engine's."""
+    e = _refusal(tmp_path, DPO_RULES.replace("  dpo.call: {", "  engine.no_rule: {"), "  engine.no_rule: {")
+    assert "'engine.no_rule'" in e.message and "engine's own" in e.message, e.message
