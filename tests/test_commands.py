@@ -25,6 +25,7 @@ from engine import batch, cli
 from engine.deadlines import deadlines, to_ics
 from engine.report import report
 from engine.whatif import whatif
+from tests.sweeps import every_scenario
 
 ROOT = pathlib.Path(__file__).parent.parent
 SCEN = ROOT / "scenarios"
@@ -58,7 +59,7 @@ def bare(**over):
 
 # ------------------------------------------------------------------ every command, every scenario
 
-@pytest.mark.parametrize("path", SCENARIOS, ids=lambda p: p.stem)
+@pytest.mark.parametrize("path", every_scenario(SCENARIOS), ids=lambda p: p.stem)
 def test_every_command_runs_on_every_scenario(path, tmp_path, capsys):
     s, t = load(path)
     mid = s.start + dt.timedelta(days=400)

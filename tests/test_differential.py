@@ -4,11 +4,15 @@ conventions written as rules files only (cdg62-medecine, cdg62-assurance)."""
 
 import json
 
+import pytest
 from hypothesis import given, settings
 
 import engine
 from tests.model.naive import simulate
 from tests.strategies import assurance_scenarios, medecine_scenarios, scenarios
+
+# Drawn scenarios replayed by the engine and by the naive model: long.
+pytestmark = pytest.mark.slow
 
 
 def comparable(d: dict) -> dict:

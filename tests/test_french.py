@@ -19,6 +19,7 @@ import pytest
 
 import engine
 from engine import cli, i18n, rulesfile
+from tests.sweeps import every_scenario
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 SCENARIOS = sorted((ROOT / "scenarios").glob("*.yaml"))
@@ -133,7 +134,7 @@ def _outputs(scenario: pathlib.Path, tmp_path) -> dict[str, str]:
     return out
 
 
-@pytest.mark.parametrize("scenario", SCENARIOS, ids=lambda p: p.stem)
+@pytest.mark.parametrize("scenario", every_scenario(SCENARIOS), ids=lambda p: p.stem)
 def test_french_output_has_no_english(scenario, tmp_path):
     problems = []
     for what, text in _outputs(scenario, tmp_path).items():

@@ -10,12 +10,16 @@ import subprocess
 import sys
 import tempfile
 
+import pytest
 import yaml
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 import engine
 from tests.strategies import malformed_documents, scenarios
+
+# Hundreds of drawn documents, some through the command line: long (left to CI by the fast loop).
+pytestmark = pytest.mark.slow
 
 _base = settings()
 FUZZ = settings(max_examples=max(20, _base.max_examples // 2))

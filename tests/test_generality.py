@@ -1095,6 +1095,7 @@ def check_notice_termination(tl, rules_doc: dict) -> None:
         assert t.last_day >= initial_end, f"{t}: within the initial term ending {initial_end}"
 
 
+@pytest.mark.slow
 @settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(g=generated_conventions())
 def test_generated_conventions_keep_the_invariants(generated_dir, g):

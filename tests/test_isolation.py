@@ -3,12 +3,15 @@
 import pathlib
 from concurrent.futures import ThreadPoolExecutor
 
+import pytest
+
 import engine
 
 SCENARIOS = [engine.load_scenario(str(p)) for p in
              sorted((pathlib.Path(__file__).parent.parent / "scenarios").glob("*.yaml"))]
 
 
+@pytest.mark.slow  # 1,800 replays on eight threads
 def test_eight_threads_give_the_sequential_results():
     work = [SCENARIOS[i % len(SCENARIOS)] for i in range(200)]
     expected = [engine.replay(s).to_json() for s in work]

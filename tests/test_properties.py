@@ -6,12 +6,16 @@ from __future__ import annotations
 
 import datetime as dt
 
+import pytest
 from hypothesis import event, example, given, settings
 from hypothesis import strategies as st
 
 import engine
 from tests import invariants as inv
 from tests.strategies import amounts, notice_events, scenarios
+
+# Properties over drawn scenarios: long (the fast loop, `-m "not slow"`, leaves them to CI).
+pytestmark = pytest.mark.slow
 
 
 # Drawing a scenario costs ~30-50 ms (tests/strategies.py builds its strategies on every draw),

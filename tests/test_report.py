@@ -24,6 +24,7 @@ import engine
 from engine import cli, render
 from engine.i18n import LABELS, REPORT
 from engine.report import COLOURS, report
+from tests.sweeps import every_scenario
 
 ROOT = pathlib.Path(__file__).parent.parent
 SCENARIOS = sorted((ROOT / "scenarios").glob("*.yaml"))
@@ -158,7 +159,7 @@ LONG = {"long": dict(), "bunched": dict(notices=6, amendments=30, bunched=14),
 # ------------------------------------------------------------------ labels never overlap
 
 @pytest.mark.parametrize("lang", ["en", "fr"])
-@pytest.mark.parametrize("path", SCENARIOS, ids=lambda p: p.stem)
+@pytest.mark.parametrize("path", every_scenario(SCENARIOS), ids=lambda p: p.stem)
 def test_labels_do_not_overlap_on_every_scenario(path, lang):
     s = engine.load_scenario(str(path))
     t = engine.replay(s)
@@ -204,6 +205,7 @@ def test_labels_do_not_overlap_on_long_crowded_timelines(case, lang):
     assert vh < vw * 0.75
 
 
+@pytest.mark.slow
 @settings(max_examples=40)
 @given(notices=st.lists(st.integers(0, 365 * 12), max_size=25),
        amendments=st.lists(st.integers(0, 365 * 12), max_size=12), lang=st.sampled_from(["en", "fr"]))
@@ -229,7 +231,7 @@ def test_labels_never_overlap_whatever_the_dates(notices, amendments, lang):
 # ------------------------------------------------------------------ colours and legend
 
 @pytest.mark.parametrize("lang", ["en", "fr"])
-@pytest.mark.parametrize("path", SCENARIOS + ["long"], ids=lambda p: getattr(p, "stem", p))
+@pytest.mark.parametrize("path", every_scenario(SCENARIOS) + ["long"], ids=lambda p: getattr(p, "stem", p))
 def test_legend_distinct_colours_one_entry_per_state(path, lang):
     s = long_scenario(bunched=3) if path == "long" else engine.load_scenario(str(path))
     t = engine.replay(s)
@@ -313,7 +315,7 @@ def test_the_english_words_looked_for_are_real():
         assert w in ENGLISH, w
 
 
-@pytest.mark.parametrize("path", SCENARIOS + ["long", "bunched"], ids=lambda p: getattr(p, "stem", p))
+@pytest.mark.parametrize("path", every_scenario(SCENARIOS) + ["long", "bunched"], ids=lambda p: getattr(p, "stem", p))
 def test_every_text_of_a_french_page_is_french(path, tmp_path, capsys):
     if path in ("long", "bunched"):
         s = long_scenario(**LONG[path])

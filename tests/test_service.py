@@ -484,6 +484,7 @@ def fuzz_app(tmp_path_factory):
 fuzzed = schemathesis.openapi.from_dict(service.openapi())
 
 
+@pytest.mark.slow
 @fuzzed.parametrize()
 @settings(max_examples=50, derandomize=True, deadline=None, suppress_health_check=list(HealthCheck),
           database=None)
@@ -554,6 +555,7 @@ def _stored_amounts(base: str, cid: str) -> list[str]:
     return [e["amount"] for e in json.loads(doc)["events"]]
 
 
+@pytest.mark.slow
 def test_eight_writers_on_two_workers_store_every_event_once(tmp_path):
     fixed = read(os.path.join(ROOT, "scenarios", "fixed-term.yaml")).split("events:")[0]
     with serving(f"sqlite:///{tmp_path / 'r.db'}", workers=2) as (base, _):
@@ -582,6 +584,7 @@ def test_eight_writers_on_two_workers_store_every_event_once(tmp_path):
         assert httpx.get(f"{base}/v1/conventions/{cid}/timeline", timeout=30).headers["etag"] == "400"
 
 
+@pytest.mark.slow
 def test_a_server_killed_mid_writes_gives_back_every_acknowledged_event(tmp_path):
     db = f"sqlite:///{tmp_path / 'r.db'}"
     fixed = read(os.path.join(ROOT, "scenarios", "fixed-term.yaml")).split("events:")[0]

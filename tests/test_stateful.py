@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+import pytest
 from hypothesis import settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
@@ -15,6 +16,9 @@ import engine
 from tests import invariants as inv
 from tests.strategies import (agents_counts, amounts, consultation_counts, overrides, receipts,
                               start_dates)
+
+# Many steps, each replayed twice: long (the fast loop, `-m "not slow"`, leaves it to CI).
+pytestmark = pytest.mark.slow
 
 # Each step replays twice (session and fresh): keep the run short so that CI stays fast.
 _base = settings()

@@ -80,7 +80,11 @@ def postgres_url():
         shutil.rmtree(folder, ignore_errors=True)
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
+# PostgreSQL starts a cluster of its own (initdb, a server): slow, left to CI by the fast loop.
+POSTGRESQL = pytest.param("postgresql", marks=pytest.mark.slow)
+
+
+@pytest.fixture(params=["sqlite", POSTGRESQL])
 def store(request, tmp_path):
     if request.param == "sqlite":
         s = S.Store(f"sqlite:///{tmp_path / 'register.db'}", max_events=20)
@@ -184,7 +188,8 @@ def _writers(store, cid: str, writers: int, per_writer: int) -> dict[str, int]:
     return answers
 
 
-@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+@pytest.mark.slow
+@pytest.mark.parametrize("backend", ["sqlite", POSTGRESQL])
 def test_eight_writers_fifty_events_each_stored_once(backend, tmp_path, request):
     url = f"sqlite:///{tmp_path / 'r.db'}" if backend == "sqlite" else request.getfixturevalue("postgres_url")
     store = S.Store(url)
@@ -213,6 +218,7 @@ def _process_writer(url: str, cid: str, w: int, n: int) -> dict:
     return out
 
 
+@pytest.mark.slow
 def test_processes_share_one_sqlite_file(tmp_path):
     """Two processes (as two uvicorn workers are) append to one SQLite file."""
     url = f"sqlite:///{tmp_path / 'r.db'}"
@@ -262,6 +268,7 @@ def _from_engine(v: Y._V):
     return v.value
 
 
+@pytest.mark.slow
 @settings(max_examples=150, deadline=None)
 @given(_values)
 def test_dumps_reads_back_as_written_by_json_and_by_the_engines_yaml_reader(value):

@@ -5,6 +5,7 @@ import datetime as dt
 import pathlib
 import sys
 
+import pytest
 from hypothesis import given
 
 # `python -m pytest` puts the repository root on sys.path; a bare `pytest` does not.
@@ -14,6 +15,9 @@ if _ROOT not in sys.path:
 
 from tests.model.naive import simulate  # noqa: E402
 from tests.strategies import all_scenarios, assurance_scenarios, medecine_scenarios, scenarios  # noqa: E402
+
+# The naive model's own tests, most over drawn scenarios: long, and the engine is not in them.
+pytestmark = pytest.mark.slow
 
 D = dt.date
 
