@@ -1,12 +1,12 @@
-"""The golden corpus (tests/golden/corpus.py) stays usable: its documents load and replay.
+"""The golden corpus (tests/tools/golden/corpus.py) stays usable: its documents load and replay.
 
-The byte-for-byte comparison against a commit is a tool run (``python tests/golden/corpus.py
+The byte-for-byte comparison against a commit is a tool run (``python tests/tools/golden/corpus.py
 check --ref COMMIT``), not part of the suite; this keeps the corpus from rotting meanwhile."""
 
 import json
 
 import engine
-from tests.golden import corpus
+from tests.tools.golden import corpus
 
 
 def test_the_corpus_holds_three_conventions_and_every_scenario_file():

@@ -1,5 +1,5 @@
 """Pins: behaviours that a mutation of the engine or of a rules file changed without any other test
-noticing (issue 11, and the runs of tests/mutation/run.py that docs/testing.md reports).
+noticing (issue 11, and the runs of tests/tools/mutation/run.py that docs/testing.md reports).
 
 Each test names, in its docstring, the mutant it kills; every expected value is worked out by hand
 from docs/spec.md or the rules file, never copied from the engine's output.
@@ -326,7 +326,7 @@ def test_deadlines_to_dict_once_terminated():
 
 
 # =========================================================================== survivors of run.py
-# Mutants that survived the fast subset in tests/mutation/run.py (docs/testing.md lists them with
+# Mutants that survived the fast subset in tests/tools/mutation/run.py (docs/testing.md lists them with
 # the run's figures); each test names its mutant by file:line and the change.
 
 DEMAT = (ROOT / "rules" / "cdg62-demat.yaml").read_text(encoding="utf-8")

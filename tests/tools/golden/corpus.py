@@ -8,10 +8,10 @@ of a given commit (a temporary git worktree) or of the working tree, and writes 
 document: the timeline's JSON, or the error it raised. ``compare`` tells the documents whose lines
 differ, after removing row keys a change is allowed to add (``--drop-key charge``).
 
-    python tests/golden/corpus.py check --ref ab42349            # replay at both, compare
-    python tests/golden/corpus.py replay --ref HEAD --out a.jsonl
-    python tests/golden/corpus.py compare a.jsonl b.jsonl [--drop-key charge]
-    python tests/golden/corpus.py make --count 3000              # rewrite docs.json.gz (rarely)
+    python tests/tools/golden/corpus.py check --ref ab42349            # replay at both, compare
+    python tests/tools/golden/corpus.py replay --ref HEAD --out a.jsonl
+    python tests/tools/golden/corpus.py compare a.jsonl b.jsonl [--drop-key charge]
+    python tests/tools/golden/corpus.py make --count 3000              # rewrite docs.json.gz (rarely)
 
 A tool, not a test: tests/test_golden.py replays a sample of the corpus at the working tree and
 checks that the documents still load and replay; the full comparison against a commit is run by
@@ -33,7 +33,7 @@ from decimal import Decimal
 from typing import Any, Iterable
 
 HERE = pathlib.Path(__file__).resolve().parent
-ROOT = HERE.parent.parent
+ROOT = HERE.parents[2]
 DOCS = HERE / "docs.json.gz"
 
 

@@ -1,7 +1,7 @@
 #!/usr/bin/env python
 """Sampled mutation testing of the engine and of the shipped rules files (docs/testing.md).
 
-    .venv/bin/python tests/mutation/run.py --seed 1 --count 60 [--module engine/replay.py]
+    .venv/bin/python tests/tools/mutation/run.py --seed 1 --count 60 [--module engine/replay.py]
                                            [--timeout 120] [--budget 1800] [--json out.json]
 
 Every mutant is one small change a mistaken edit could make:
@@ -25,7 +25,7 @@ from the copy, never from the editable install; the run checks it before anythin
 
 A mutant is **killed** when a test fails (or pytest stops with an error), **timeout** when the
 tests take longer than ``--timeout`` seconds (counted as detected), **survived** when they pass.
-Survivors listed in tests/mutation/equivalent.txt (``ID | reason``) are counted as equivalent:
+Survivors listed in tests/tools/mutation/equivalent.txt (``ID | reason``) are counted as equivalent:
 the score is detected / (run - equivalent). Nothing in the repository is written (``--json``
 writes where it is told).
 
@@ -53,7 +53,7 @@ import time
 import tokenize
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 
 PY_MODULES = tuple(f"engine/{m}.py" for m in (
     "replay", "calendar", "ledger", "formula", "conditions", "params", "rulesfile", "deadlines",
@@ -72,7 +72,7 @@ IGNORE = shutil.ignore_patterns(".git", ".venv*", ".hypothesis", ".pytest_cache"
                                 "*.egg-info", ".mypy_cache", ".ruff_cache", "*.pyc", "build", "dist")
 
 SITECUSTOMIZE = '''\
-"""Written by tests/mutation/run.py: `engine` and `engine.rules` come from this copy."""
+"""Written by tests/tools/mutation/run.py: `engine` and `engine.rules` come from this copy."""
 import importlib.util as _u
 import os as _os
 import sys as _sys

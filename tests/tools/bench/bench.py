@@ -1,9 +1,9 @@
 """Performance benchmark of convention-engine (issue #5). Run by hand, never collected by pytest.
 
-    python tests/bench/bench.py              # full run: 10,000 conventions, 100,000 for memory
-    python tests/bench/bench.py --quick      # small run, to check that everything works
-    python tests/bench/bench.py --count 2000 --seed 7
-    python tests/bench/bench.py --profile 500   # only the cProfile breakdown, on 500 conventions
+    python tests/tools/bench/bench.py              # full run: 10,000 conventions, 100,000 for memory
+    python tests/tools/bench/bench.py --quick      # small run, to check that everything works
+    python tests/tools/bench/bench.py --count 2000 --seed 7
+    python tests/tools/bench/bench.py --profile 500   # only the cProfile breakdown, on 500 conventions
 
 What it measures, in one run (see docs/performance.md for the figures on the reference machine):
   1. the rules engine's ceiling: a trivial 10-rule durable_rules ruleset (JSON definitions, a Host
@@ -48,7 +48,7 @@ import tempfile
 import time
 from decimal import ROUND_HALF_UP, Decimal
 
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
 PAS_DE_CALAIS = os.path.join(ROOT, "scenarios", "pas-de-calais.yaml")
 
 # Targets (issue #5).
