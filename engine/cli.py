@@ -73,8 +73,8 @@ def _parser() -> argparse.ArgumentParser:
                     help="the party giving notice (one of the convention's parties)")
     wi.add_argument("--on", type=_date_arg, required=True)
     wi.add_argument("--reason", metavar="TEXT",
-                    help="the notice's reason, as in a scenario (e.g. non_payment): the rules "
-                         "decide its effect")
+                    help="the notice's reason: one the rules file defines (e.g. non_payment), by "
+                         "its id or its label in English or in --lang; the rules decide its effect")
     wi.add_argument("--format", choices=("text", "json"), default="text")
     wi.add_argument("--lang", choices=("en", "fr"), default="en")
 
@@ -237,10 +237,14 @@ def cmd_state(args) -> str:
     s = _load(args.file)
     if args.on < s.start:  # signed, not yet in force: render.state says so
         return render.state(replay(s, until=s.start), args.on, lang=args.lang)
-    t = _timeline_covering(s, args.on)
-    # State and termination with hindsight (the legal situation); money as known on that day.
+    from .deadlines import arrears, through_next_period_end
+
+    # State and termination with hindsight (the legal situation), replayed through the next
+    # period's end so that what the rules decide there (an expiry) is known, as `deadlines`
+    # knows it; money as known on that day, with what is overdue and what that allows.
+    t = _timeline_covering(s, through_next_period_end(s, args.on))
     known = replay(s, until=args.on)
-    return render.state(t, args.on, lang=args.lang, money=known)
+    return render.state(t, args.on, lang=args.lang, money=known, arrears=arrears(s, args.on))
 
 
 def _timeline_covering(s, day: dt.date):
@@ -263,7 +267,7 @@ def cmd_deadlines(args) -> str:
 
 
 def cmd_whatif(args) -> str:
-    from .whatif import whatif
+    from .whatif import UnknownReason, whatif
 
     s = _load(args.file)
     parties = tuple(rules_of(s).parties)
@@ -271,7 +275,11 @@ def cmd_whatif(args) -> str:
         raise UsageError(f"--notice: unknown party {args.notice!r} (expected {' or '.join(parties)})")
     if args.on < s.start:
         raise UsageError(f"--on {args.on} is before the start {s.start} of {args.file}")
-    w = whatif(s, args.notice, args.on, reason=args.reason)
+    try:
+        w = whatif(s, args.notice, args.on, reason=args.reason, lang=args.lang)
+    except UnknownReason as e:
+        raise UsageError(f"--reason: unknown reason {e.reason!r} (accepted: "
+                         f"{', '.join(e.accepted) or 'none, this convention defines no reason'})") from None
     return w.to_json() if args.format == "json" else render.whatif(w, lang=args.lang)
 
 
@@ -293,8 +301,11 @@ def cmd_report(args) -> str:
     s = _load(args.file)
     if args.until is not None and args.until < s.start:
         raise UsageError(f"--until {args.until} is before the start {s.start} of {args.file}")
+    from .deadlines import arrears
+
     t = replay(s, until=args.until)
-    html = report(t, today=dt.date.today(), lang=args.lang)
+    # what is overdue when the timeline ends, and what that default allows then
+    html = report(t, today=dt.date.today(), lang=args.lang, arrears=arrears(s, t.horizon))
     write_atomically(args.html, html.encode("utf-8"))
     return ""
 

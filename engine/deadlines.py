@@ -17,14 +17,14 @@ from typing import Any
 
 import attrs
 
-from . import calendar, dates, rulesfile
+from . import calendar, dates, hypothesis, rulesfile
 from .events import Scenario
 from .i18n import ICS
-from .money import fmt
-from .rulecore import CATCH_ALL, Decider
+from .money import amount_text, fmt
+from .replay import replay
+from .timeline import Overdue, Timeline
 
 _SEARCH_DAYS = 800  # how far back the notice-deadline search may step (extensions are a few days)
-_EFFECTIVE = ("schedule_termination", "terminate_now")  # consequences that end the convention
 
 
 @attrs.frozen
@@ -73,6 +73,8 @@ class Deadlines:
     exit_on: dt.date | None = None  # the next exit date a notice can still reach (at_exit_date)
     start: dt.date | None = None  # the first day in force (status not_started)
     balance: Decimal | None = None  # what is still owed (negative: a credit), once terminated
+    # What is overdue on as_of and what that default allows (None: before the start).
+    arrears: Arrears | None = None
     # The rules file's words for the parties, for the calendar's texts; not part of the value.
     rules: Any = attrs.field(default=None, eq=False, repr=False)
 
@@ -93,97 +95,186 @@ class Deadlines:
                 "termination_by": self.termination_by, "notified": _iso(self.notified),
                 "last_day": _iso(self.last_day), "exit_on": _iso(self.exit_on),
                 "start": _iso(self.start),
-                "balance": None if self.balance is None else fmt(self.balance)}
+                "balance": None if self.balance is None else fmt(self.balance),
+                "overdue": [] if self.arrears is None else [o.to_dict() for o in self.arrears.overdue],
+                "at_once": [] if self.arrears is None else self.arrears.to_dict()["at_once"]}
 
 
 def _iso(d: dt.date | None) -> str | None:
     return None if d is None else d.isoformat()
 
 
+@attrs.frozen
+class Arrears:
+    """What is overdue on a day and what that default allows under this convention.
+
+    ``overdue``: every amount unpaid after its due date (oldest first), from the ledger's
+    amounts and due dates with the money received by that day. ``at_once``: the (party, reason)
+    pairs whose notice, given that day for that reason, would end the convention at once: the
+    replay of that hypothetical notice says so (empty: the convention gives no such right, or
+    it has ended)."""
+
+    on: dt.date
+    overdue: tuple[Overdue, ...] = ()
+    at_once: tuple[tuple[str, str], ...] = ()
+
+    @property
+    def total(self) -> Decimal:
+        return sum((o.amount for o in self.overdue), Decimal(0))
+
+    def to_dict(self) -> dict:
+        return {"overdue": [o.to_dict() for o in self.overdue],
+                "at_once": [{"party": p, "reason": r} for p, r in self.at_once]}
+
+
 class Knowledge:
-    """What is known of a convention on a date, for questions about notices not yet given: the
-    term (calendar), the parameters with the amendments learned by then, and the rules, which
-    say whether a notice would take effect. Nothing is replayed."""
+    """What is known of a convention on ``as_of``: its events dated on or before it (a fact
+    learned later is not known), replayed by the engine. Every answer about what a notice would
+    do, or what comes at the end of a period, is read from a replay of that knowledge (with one
+    hypothetical notice when the question is about a notice): nothing is decided here."""
 
     def __init__(self, scenario: Scenario, as_of: dt.date):
         self.scenario = scenario
+        self.as_of = as_of
+        self.known = hypothesis.known_on(scenario, as_of)
         self.rules = rulesfile.of_scenario(scenario)
         base = rulesfile.in_force(self.rules, scenario.overrides)
         self.params = base.with_amendments(
             e for e in scenario.events if e.type == "amendment" and e.date <= as_of)
         self.start = scenario.start
+        # When the rules are asked about a period's end, and when calls come: figures of the
+        # calendar (what the rules then decide is read from the replay).
         self.term = calendar.Term.of(scenario.start, base.on(scenario.start))
         self.frequency = base.on(scenario.start).contribution("call")
+        self._replays: dict[dt.date, Timeline] = {}
+        self._tries: dict[tuple, tuple] = {}
 
     def params_on(self, day: dt.date):
         return self.params.on(day)
 
-    def notice_outcome(self, decider: Decider, party: str, notified: dt.date) -> dt.date | None:
-        """The last day a notice by ``party`` notified on ``notified`` (with no other notice
-        given) would have; None when the rules give it no effect (refused, after the expiry)."""
-        p = self.params_on(notified)
-        _, last = calendar.notice_last_day(self.term, p, party, notified)
-        far = dt.date.max.toordinal()
-        final_end = self.term.final_end
-        rule = decider.decide({
-            "t": "notice", "by": party, "reason": "", "n": notified.toordinal(),
-            "last_day": far if last is None else last.toordinal(),
-            "initial_end": self.term.initial_end.toordinal(),
-            "final_end": far if final_end is None else final_end.toordinal(),
-            "ruling_last_day": far, "ruling_n": far, "standing_at_n": "current",
-            "immediate_on_default": p.notice("immediate_on_default"),
-            "within_initial_term": p.notice("within_initial_term")})
-        if rule == CATCH_ALL or self.rules.rules[rule].do not in _EFFECTIVE:
-            return None
-        return last
+    def timeline(self, until: dt.date) -> Timeline:
+        """The known events replayed up to ``until``."""
+        t = self._replays.get(until)
+        if t is None:
+            t = self._replays[until] = replay(self.known, until=until)
+        return t
 
-    def latest_notice(self, decider: Decider, party: str, last_allowed: dt.date,
-                      not_before: dt.date) -> dt.date | None:
-        """The latest notification day whose notice ends the convention on or before
-        ``last_allowed``."""
+    def _try(self, party: str, notified: dt.date, until: dt.date,
+             reason: str | None = None) -> tuple[hypothesis.Fate, Timeline]:
+        key = (party, notified, until, reason)
+        hit = self._tries.get(key)
+        if hit is None:
+            t = replay(hypothesis.with_notice(self.known, party, notified, reason),
+                       until=max(until, notified))
+            hit = self._tries[key] = (hypothesis.fate(t, party, notified), t)
+        return hit
+
+    def notice_outcome(self, party: str, notified: dt.date, reason: str | None = None) -> dt.date | None:
+        """The last day of a notice by ``party`` notified on ``notified``, as the replay of the
+        known events with that notice decides; None when it would not end the convention
+        (refused, void, superseded, after the end, or something else ends it first)."""
+        f, _ = self._try(party, notified, notified, reason)
+        if f.outcome != "accepted" or f.last_day is None:
+            return None
+        f, t = self._try(party, notified, f.last_day, reason)  # does it still rule on its last day?
+        return f.last_day if f.outcome == "accepted" else None
+
+    def latest_notice(self, party: str, last_allowed: dt.date, not_before: dt.date) -> dt.date | None:
+        """The latest notification day whose notice (as the replay decides) ends the convention
+        on or before ``last_allowed``."""
         # The parameters of N rule, and an amendment may change the period between N and the
         # last day: start from the latest N any period in force on the way allows (the true
-        # answer is never later), then step back checking each N with its own parameters.
+        # answer is never later), then step back checking each N by a replay.
         days = [last_allowed, self.start] + [a.effective for a in self.params.amendments
                                              if a.effective <= last_allowed]
         n = max(dates.latest_notification(last_allowed, self.params_on(d).notice_period(party))
                 for d in days)
-        # Extensions (working days, period ends, exit dates) only push the last day later: step back.
+        # Extensions (working days, period ends, exit dates) only push the last day later: step
+        # back while the rules gave a last day too late; any other answer is final.
         floor = max(not_before, n - dt.timedelta(days=_SEARCH_DAYS))
         while n >= floor:
-            last = self.notice_outcome(decider, party, n)
-            if last is not None and last <= last_allowed:
+            f, _ = self._try(party, n, last_allowed)
+            if f.outcome == "accepted" and f.last_day is not None and f.last_day <= last_allowed:
                 return n
+            if f.last_day is None or f.last_day <= last_allowed:
+                return None
             n -= dates.ONE_DAY
         return None
 
-    def next_call(self, as_of: dt.date, end: dt.date | None) -> tuple:
-        """The next contribution call on or after ``as_of`` while in force, and its due date."""
-        call = calendar.next_call(as_of, self.start, self.frequency)
-        if end is not None and call > end:
-            return None, None
-        return call, call + self.params_on(call).payment_term
+    def arrears(self) -> Arrears:
+        """What is overdue on ``as_of`` and which notice that default allows at once."""
+        owed = self.timeline(self.as_of).overdue(self.as_of)
+        if not owed:
+            return Arrears(self.as_of)
+        at_once = []
+        for party in self.rules.parties:
+            for reason in self.rules.reasons:
+                f, _ = self._try(party, self.as_of, self.as_of, reason)
+                if f.outcome == "accepted" and f.immediate:
+                    at_once.append((party, reason))
+        return Arrears(self.as_of, owed, tuple(at_once))
+
+
+def arrears(scenario: Scenario, on: dt.date) -> Arrears:
+    """What is overdue on ``on`` (knowing the events dated up to it) and what that default
+    allows (see :class:`Arrears`); nothing before the start."""
+    if on < scenario.start:
+        return Arrears(on)
+    return Knowledge(scenario, on).arrears()
+
+
+def _next_period_end(term: calendar.Term, day: dt.date) -> dt.date | None:
+    """The first end of a period (the initial term, then each periodic renewal) on or after
+    ``day``: the next day the rules are asked whether the convention renews or expires."""
+    if term.initial_end >= day:
+        return term.initial_end
+    if term.renewal != "periodic":
+        return None
+    k = 1
+    while True:
+        end = term.period_end(k)
+        if end >= day:
+            return end
+        k += 1
+
+
+def through_next_period_end(scenario: Scenario, day: dt.date) -> dt.date:
+    """``day``, or the day after the first period end on or after it, whichever is later: how
+    far to replay to know what the rules decide at the end of the period in course."""
+    rules = rulesfile.of_scenario(scenario)
+    p = rulesfile.in_force(rules, scenario.overrides).on(scenario.start)
+    end = _next_period_end(calendar.Term.of(scenario.start, p), max(day, scenario.start))
+    return day if end is None else max(day, end + dates.ONE_DAY)
+
+
+def _first(t: Timeline, kind: str, on: dt.date | None = None, after: dt.date | None = None):
+    for e in t.entries:
+        if e.kind == kind and (on is None or e.date == on) and (after is None or e.date >= after):
+            return e
+    return None
 
 
 def deadlines(scenario: Scenario, timeline: Any, as_of: dt.date) -> Deadlines:
     """The deadlines coming on ``as_of`` (see :class:`Deadlines`).
 
-    ``timeline`` is the scenario's :class:`~engine.timeline.Timeline` (handed in: this module
-    imports neither the timeline nor the replay). Raises ``ValueError`` when ``as_of`` is before
-    the start. When ``as_of`` is after the
-    timeline's horizon, the timeline is extended up to ``as_of`` (the same scenario replayed
-    further, :meth:`Timeline.extended`) to know its state then.
+    ``timeline`` is the scenario's :class:`~engine.timeline.Timeline`: its termination, with
+    hindsight, says whether the convention is scheduled to end or has ended (as `convention
+    state` shows it). What is coming otherwise is read from replays of the events known on
+    ``as_of``: the renewal or expiry at the next period's end, the next call, and each notice's
+    last day (a hypothetical notice replayed). Raises ``ValueError`` when ``as_of`` is before
+    the start. When ``as_of`` is after the timeline's horizon, the timeline is extended up to
+    ``as_of`` (the same scenario replayed further, :meth:`Timeline.extended`).
     """
     if as_of < scenario.start:
         k = Knowledge(scenario, scenario.start)
-        call, due = k.next_call(scenario.start, k.term.final_end)
+        call, due = _call_after(k, scenario.start)
         return Deadlines(name=timeline.name, as_of=as_of, status="not_started", rules=k.rules,
                          start=scenario.start, next_call=call, call_due=due)
     if as_of > timeline.horizon:
         timeline = timeline.extended(as_of, scenario)
     k = Knowledge(scenario, as_of)
     t = timeline.termination
-    base = {"name": timeline.name, "as_of": as_of, "rules": k.rules}
+    base = {"name": timeline.name, "as_of": as_of, "rules": k.rules, "arrears": k.arrears()}
     if t is not None and t.last_day < as_of:
         known = timeline.extended(as_of, scenario) if as_of != timeline.horizon else timeline
         owed = sum((c.balance for c in known.contributions), Decimal(0))
@@ -193,58 +284,68 @@ def deadlines(scenario: Scenario, timeline: Any, as_of: dt.date) -> Deadlines:
         return Deadlines(**base, status="scheduled", termination_by=t.by, notified=t.notified,
                          last_day=t.last_day)
 
-    # The next period end on or after as_of that is followed by a renewal.
-    renewal_end = None
-    for i, end in enumerate(k.term.period_ends()):  # only the initial term unless periodic
-        if end >= as_of:
-            if k.term.can_renew_after(i):
-                renewal_end = end
-            break
+    # What the rules decide at the next period's end, as the known events replayed show it.
+    period_end = _next_period_end(k.term, as_of)
+    renewal_end = end = None
+    if period_end is not None:
+        kt = k.timeline(period_end + dates.ONE_DAY)
+        r = kt.termination
+        if r is not None and r.by != "expiry" and r.last_day <= period_end:
+            # a notice known on as_of ends it first (the timeline, with hindsight, shows another)
+            return Deadlines(**base, status="scheduled", termination_by=r.by, notified=r.notified,
+                             last_day=r.last_day)
+        expired = _first(kt, "expired", on=period_end + dates.ONE_DAY)
+        if expired is not None:
+            end = expired.detail["last_day"]
+        elif _first(kt, "renewed", on=period_end + dates.ONE_DAY) is not None:
+            renewal_end = period_end
 
     # Without a renewal to avoid, a convention that ends only on exit dates (docs/spec.md 8.1,
     # at_exit_date) has a deadline all the same: the notice that ends it on the next exit date
     # that a notice given today can still reach.
-    final_end = k.term.final_end
     p = k.params_on(as_of)
-    decider = Decider(k.rules.definition)
-    try:
-        exit_on = None
-        if renewal_end is None and p.notice("effect") == "at_exit_date":
-            day = as_of
-            for _ in range(50):  # exit dates come at least once a year
-                day = calendar.next_exit_date(day, p.notice("exit_dates"))
-                if final_end is not None and day >= final_end:
-                    break  # the convention ends then anyway
-                if any((k.latest_notice(decider, party, day, k.start) or dt.date.min) >= as_of
-                       for party in k.rules.parties):
-                    exit_on = day
-                    break
-                day += dates.ONE_DAY
-        target = renewal_end or exit_on
-        notices = []
-        for party in k.rules.parties:
-            period = dates.format_duration(k.params_on(as_of).notice_period(party))
-            earliest = k.notice_outcome(decider, party, as_of)
-            by = None
-            if target is not None:
-                by = k.latest_notice(decider, party, target, k.start)
-                period = dates.format_duration(k.params_on(by or as_of).notice_period(party))
-            notices.append(NoticeDeadline(party, period, by, by is not None and by < as_of, earliest))
-    finally:
-        decider.close()
+    exit_on = None
+    if renewal_end is None and p.notice("effect") == "at_exit_date":
+        day = as_of
+        for _ in range(50):  # exit dates come at least once a year
+            day = calendar.next_exit_date(day, p.notice("exit_dates"))
+            if end is not None and day >= end:
+                break  # the convention ends then anyway
+            if any(k.latest_notice(party, day, as_of) is not None for party in k.rules.parties):
+                exit_on = day
+                break
+            day += dates.ONE_DAY
+    target = renewal_end or exit_on
+    notices = []
+    for party in k.rules.parties:
+        period = dates.format_duration(k.params_on(as_of).notice_period(party))
+        earliest = k.notice_outcome(party, as_of)
+        by = None
+        if target is not None:
+            by = k.latest_notice(party, target, k.start)
+            period = dates.format_duration(k.params_on(by or as_of).notice_period(party))
+        notices.append(NoticeDeadline(party, period, by, by is not None and by < as_of, earliest))
 
+    call, due = _call_after(k, as_of)
     if renewal_end is not None:
-        call, due = k.next_call(as_of, None)
         return Deadlines(**base, status="renewal", term_ends=renewal_end,
                          renewal_on=renewal_end + dates.ONE_DAY, notices=tuple(notices),
                          next_call=call, call_due=due)
-    if final_end is None:  # indefinite renewal, initial term over
-        call, due = k.next_call(as_of, None)
+    if end is None:  # no period end ahead (indefinite renewal, initial term over)
         return Deadlines(**base, status="indefinite", notices=tuple(notices), next_call=call,
                          call_due=due, exit_on=exit_on)
-    call, due = k.next_call(as_of, final_end)
-    return Deadlines(**base, status="expiry", term_ends=final_end, notices=tuple(notices),
+    return Deadlines(**base, status="expiry", term_ends=end, notices=tuple(notices),
                      next_call=call, call_due=due, exit_on=exit_on)
+
+
+def _call_after(k: Knowledge, day: dt.date) -> tuple[dt.date | None, dt.date | None]:
+    """The next contribution call on or after ``day`` and its due date, as the replay of the
+    known events makes it (None: no call then: the convention has ended)."""
+    when = calendar.next_call(day, k.start, k.frequency)
+    e = _first(k.timeline(max(when, day)), "contribution_called", after=day)
+    if e is None:
+        return None, None
+    return e.date, e.detail["due_date"]
 
 
 # ---------------------------------------------------------------------------- iCalendar
@@ -275,6 +376,8 @@ def calendar_events(d: Deadlines) -> list[tuple[str, dt.date]]:
     if d.status in ("renewal", "indefinite", "expiry") and d.next_call is not None:
         out.append(("call", d.next_call))
         out.append(("payment-due", d.call_due))
+    if d.arrears is not None:  # each amount overdue, on the as-of date: it is owed now
+        out.extend(("overdue", d.as_of) for _ in d.arrears.overdue)
     return sorted(out, key=lambda kd: (kd[1], kd[0]))
 
 
@@ -293,12 +396,23 @@ def to_ics(d: Deadlines, lang: str = "en") -> bytes:
     cal.add("version", "2.0")
     cal.add("calscale", "GREGORIAN")
     cal.add("x-wr-calname", d.name)
+    overdue = iter(d.arrears.overdue if d.arrears is not None else ())
     for kind, when in calendar_events(d):
         ev = icalendar.Event()
-        uid = uuid.uuid5(uuid.NAMESPACE_URL, f"convention-engine:{d.name}:{kind}:{when.isoformat()}")
+        ident = f"{kind}:{when.isoformat()}"
         party = kind[len("notice-"):] if kind.startswith("notice-") else None
         key = kind if not party else ("notice" if d.status == "renewal" else "notice-exit")
-        summary = text[key].format(
+        if kind == "overdue":
+            o = next(overdue)
+            ident += f":{o.period.isoformat()}:{o.due_date.isoformat()}"
+            allows = "".join(text["overdue-allows"].format(party=d.label(p, lang), reason=d.label(r, lang))
+                             for p, r in d.arrears.at_once)
+            summary = text["overdue"].format(amount=amount_text(o.amount, lang),
+                                             due_date=dates.day_text(o.due_date, lang),
+                                             period=dates.day_text(o.period, lang),
+                                             allows=allows) + f" — {d.name}"
+        uid = uuid.uuid5(uuid.NAMESPACE_URL, f"convention-engine:{d.name}:{ident}")
+        summary = summary if kind == "overdue" else text[key].format(
             renewal=dates.day_text(d.renewal_on, lang), call=dates.day_text(d.next_call, lang),
             exit=dates.day_text(d.exit_on, lang),
             party=d.label(party or "", lang),

@@ -68,6 +68,24 @@ LABELS = {
                        "{last} ({amount}): it would not have been made.",
         "dropped_many": "The hypothesis leaves out the scenario's {count} payments dated after its "
                         "last day {last} ({amount} in all): they would not have been made.",
+        # whatif: why the notice is, or is not, immediate
+        "why": {
+            "in_default": "Immediate: {reason} is a ground to end it at once under this convention, "
+                          "and {amount} has been overdue since {since}.",
+            "not_in_default": "Not immediate: nothing is overdue on {on}, so {reason} gives no "
+                              "ground to end it at once; the notice runs its period.",
+            "no_such_right": "Not immediate: this convention gives the {party} no right to end it "
+                             "at once for {reason}; the notice runs its period.",
+            "no_reason": "Not immediate: a notice given without a reason runs its period.",
+            "no_effect": "Not immediate: the notice ends nothing.",
+        },
+        # state, deadlines, report: what is overdue and what the default allows
+        "overdue_title": "Overdue on {on}:",
+        "overdue_line": "{amount} due since {due_date} (call of {period})",
+        "at_once": "The {party} may end the convention at once (notice for {reason}).",
+        "no_at_once": "This convention gives no right to end it at once for this default.",
+        "ended_no_at_once": "The convention has ended: the default allows no notice.",
+        "nothing_overdue": "Nothing is overdue on {on}.",
         # batch: the CSV's headers and status values
         "batch_headers": {"file": "file", "status": "status", "name": "name", "as_of": "as_of",
                           "state": "state", "standing": "standing", "notice": "notice",
@@ -131,6 +149,22 @@ LABELS = {
                        "{last} ({amount}) : il n'aurait pas été fait.",
         "dropped_many": "L'hypothèse écarte les {count} paiements du scénario datés après son "
                         "dernier jour, le {last} ({amount} en tout) : ils n'auraient pas été faits.",
+        "why": {
+            "in_default": "Immédiate : le {reason} permet d'y mettre fin sans délai selon cette "
+                          "convention, et {amount} sont impayés depuis le {since}.",
+            "not_in_default": "Pas immédiate : rien n'est impayé le {on}, le {reason} ne permet donc "
+                              "pas d'y mettre fin sans délai ; le préavis court.",
+            "no_such_right": "Pas immédiate : cette convention ne donne pas à {party} le droit d'y "
+                             "mettre fin sans délai pour {reason} ; le préavis court.",
+            "no_reason": "Pas immédiate : une dénonciation sans motif suit son préavis.",
+            "no_effect": "Pas immédiate : la dénonciation ne met fin à rien.",
+        },
+        "overdue_title": "Impayés au {on} :",
+        "overdue_line": "{amount} dus depuis le {due_date} (appel du {period})",
+        "at_once": "{party} peut mettre fin à la convention sans délai (dénonciation pour {reason}).",
+        "no_at_once": "Cette convention ne donne pas le droit d'y mettre fin sans délai pour ce défaut.",
+        "ended_no_at_once": "La convention est terminée : le défaut ne permet plus de dénonciation.",
+        "nothing_overdue": "Rien n'est impayé au {on}.",
         "batch_headers": {"file": "fichier", "status": "statut", "name": "nom", "as_of": "au",
                           "state": "état", "standing": "paiements", "notice": "préavis",
                           "termination_by": "fin par", "last_day": "dernier jour",
@@ -273,6 +307,8 @@ ICS = {
         "by-notice": "notice by the {party}", "by-expiry": "expiry",
         "call": "Contribution call",
         "payment-due": "Contribution due date (call of {call})",
+        "overdue": "Overdue: {amount} due since {due_date} (call of {period}){allows}",
+        "overdue-allows": "; the {party} may end the convention at once ({reason})",
         "alarm": "{days} days left: {summary}",
     },
     "fr": {
@@ -286,6 +322,8 @@ ICS = {
         "by-notice": "dénonciation par {party}", "by-expiry": "arrivée à échéance",
         "call": "Appel de la contribution",
         "payment-due": "Date limite de paiement de la contribution (appel du {call})",
+        "overdue": "Impayé : {amount} dus depuis le {due_date} (appel du {period}){allows}",
+        "overdue-allows": " ; {party} peut mettre fin à la convention sans délai ({reason})",
         "alarm": "Encore {days} jours : {summary}",
     },
 }

@@ -185,9 +185,11 @@ def termination_line(t: Timeline, on: dt.date, lang: str = "en") -> str:
     return L["notice_later"].format(by=by, notified=notified, last=last)
 
 
-def state(t: Timeline, on: dt.date, lang: str = "en", money: Timeline | None = None) -> str:
+def state(t: Timeline, on: dt.date, lang: str = "en", money: Timeline | None = None,
+          arrears: Any = None) -> str:
     """The state on ``on``; the year's figures from ``money`` (e.g. a replay up to ``on``, for
-    the amounts as known that day) when given, else from ``t``."""
+    the amounts as known that day) when given, else from ``t``; what is overdue and what that
+    default allows from ``arrears`` (:class:`engine.deadlines.Arrears`), when given."""
     L = LABELS[lang]
     p = t.period_on(on)
     if p is None:
@@ -199,7 +201,34 @@ def state(t: Timeline, on: dt.date, lang: str = "en", money: Timeline | None = N
         lines.append(f"{on.year}{L['colon']}{L['due']} {amount(c.due, lang)}, {L['paid']} {amount(c.paid, lang)}, "
                      f"{L['balance']} {amount(c.balance, lang)}")
     lines.append(f"{L['termination']}{L['colon']}{termination_line(t, on, lang)}")
+    lines.extend(arrears_lines(arrears, t, lang, ended=p.state == "terminated"))
     return "\n".join(lines) + "\n"
+
+
+def _capital(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
+def arrears_lines(a: Any, rules: Any, lang: str = "en", ended: bool = False) -> list[str]:
+    """What is overdue (:class:`engine.deadlines.Arrears`): each amount and its due date, then
+    what the default allows under the convention; no line when nothing is overdue."""
+    if a is None or not a.overdue:
+        return []
+    L = LABELS[lang]
+    rf = rules_of(rules)
+
+    def lab(x: str) -> str:
+        return x if rf is None else rf.label(x, lang)
+
+    out = [L["overdue_title"].format(on=day(a.on, lang))]
+    out.extend("  " + L["overdue_line"].format(amount=amount(o.amount, lang),
+                                               due_date=day(o.due_date, lang),
+                                               period=day(o.period, lang)) for o in a.overdue)
+    if a.at_once:
+        out.extend(_capital(L["at_once"].format(party=lab(p), reason=lab(r))) for p, r in a.at_once)
+    else:
+        out.append(L["ended_no_at_once" if ended else "no_at_once"])
+    return out
 
 
 def deadlines(d, lang: str = "en") -> str:
@@ -219,6 +248,9 @@ def deadlines(d, lang: str = "en") -> str:
         if d.balance is not None:
             out.append(L["dl_owed" if d.balance > 0 else "dl_refund" if d.balance < 0 else "dl_settled"]
                        .format(amount=amount(abs(d.balance), lang)))
+        owed = arrears_lines(d.arrears, d.rules, lang, ended=d.status == "terminated")
+        if owed:
+            out.extend([""] + owed)
         return "\n".join(out) + "\n"
     if d.status == "renewal":
         out.append(L["dl_renewal"].format(end=day(d.term_ends, lang), renewal=day(d.renewal_on, lang)))
@@ -243,6 +275,9 @@ def deadlines(d, lang: str = "en") -> str:
         row.append(day(n.earliest_last_day, lang) or L["no_effect"])
         rows.append(row)
     out.append(tabulate(rows, headers=headers, disable_numparse=True))
+    owed = arrears_lines(d.arrears, d.rules, lang)
+    if owed:
+        out.extend([""] + owed)
     out.append("")
     out.append(L["next_call"].format(call=day(d.next_call, lang), due=day(d.call_due, lang))
                if d.next_call is not None else L["no_call"])
@@ -285,6 +320,12 @@ def whatif(w, lang: str = "en") -> str:
     table_text = tabulate(rows, headers=["", L["baseline"], L["whatif"]], disable_numparse=True,
                           colalign=("left", "right", "right"))
     out = f"{title}\n\n{table_text}\n"
+    if w.why is not None:
+        rf = rules_of(w.baseline)
+        lab = (lambda x: x) if rf is None else (lambda x: rf.label(x, lang))
+        out += "\n" + L["why"][w.why.code].format(
+            reason=lab(w.reason or ""), party=lab(w.party), on=day(w.on, lang),
+            amount=amount(w.why.overdue, lang), since=day(w.why.since, lang)) + "\n"
     if w.dropped:
         key = "dropped_one" if len(w.dropped) == 1 else "dropped_many"
         out += "\n" + L[key].format(count=len(w.dropped), last=day(w.hypothesis.termination.last_day, lang),

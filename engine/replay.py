@@ -40,6 +40,7 @@ from .events import (
 from .ledger import Call, Ledger, Standing
 from .rulecore import CATCH_ALL, Decider
 from .timeline import (
+    Charge,
     Contribution,
     Diagnostic,
     Entry,
@@ -233,7 +234,7 @@ class Replay:
             text = rulesfile.render_message(self.rules.message(message or code, lang),
                                             i18n.format_values(values, lang, self.rules))
             texts.append(text.replace("  ", " ") if tidy else text)
-        self.diagnostics.append(Diagnostic(day, level, code, texts[0], texts[1]))
+        self.diagnostics.append(Diagnostic(day, level, code, texts[0], texts[1], values=dict(values)))
 
     # ------------------------------------------------------------------ agenda items
 
@@ -762,6 +763,8 @@ class Replay:
             diagnostics=tuple(self.diagnostics),
             scenario=self.s,
             replayer=replay,
+            charges=tuple(Charge(c.first, c.year, ch.due_date, ch.amount, ch.covered)
+                          for c in self.ledger.calls.values() for ch in c.charges),
         )
 
     def _termination(self) -> Termination | None:

@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import datetime as dt
 from html import escape
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from . import render
 from .i18n import LABELS, REPORT
@@ -710,8 +710,10 @@ td.num { text-align: right; font-variant-numeric: tabular-nums; }
 """
 
 
-def report(t: Timeline, today: dt.date | None = None, lang: str = "en") -> str:
-    """The whole HTML page. ``today`` (the caller's clock, if any) draws a line when in range."""
+def report(t: Timeline, today: dt.date | None = None, lang: str = "en", arrears: Any = None) -> str:
+    """The whole HTML page. ``today`` (the caller's clock, if any) draws a line when in range;
+    ``arrears`` (:class:`engine.deadlines.Arrears`, e.g. on the horizon) adds what is overdue
+    and what that default allows."""
     T, L = REPORT[lang], LABELS[lang]
     day = lambda d: render.day(d, lang)  # noqa: E731
     money = lambda a: render.amount(a, lang)  # noqa: E731
@@ -763,6 +765,14 @@ def report(t: Timeline, today: dt.date | None = None, lang: str = "en") -> str:
             out.append(f"<p>{_e(L['unallocated'])}{_e(L['colon'])}{_e(money(t.unallocated))}</p>")
     else:
         out.append(f"<p>{_e(T['no_contributions'])}</p>")
+    owed = render.arrears_lines(arrears, t, lang, ended=t.state_on(arrears.on) == "terminated") if arrears else []
+    if owed:
+        title, *lines = owed
+        items = [x.strip() for x in lines[:len(arrears.overdue)]]
+        out.append(f'<section class="overdue"><h2>{_e(title.rstrip(": "))}</h2><ul>'
+                   + "".join(f'<li data-due-date="{o.due_date.isoformat()}">{_e(x)}</li>'
+                             for o, x in zip(arrears.overdue, items)) + "</ul>"
+                   + "".join(f"<p>{_e(x)}</p>" for x in lines[len(arrears.overdue):]) + "</section>")
     out.append(f"<h2>{_e(T['periods'])}</h2>")
     out.append('<div class="table-wrap"><table class="periods"><thead><tr>' + "".join(
         f"<th>{_e(L[k])}</th>" for k in ("from", "to", "state", "standing", "notice"))

@@ -196,6 +196,18 @@ class RulesFile:
     rules: Mapping  # rule id -> Rule
     definition: Mapping  # the durable_rules ruleset
     not_encoded: tuple
+    # The reasons a notice may give (id -> Label): those of the `reasons:` section, then any
+    # other a rule's `when` tests, in the file's order.
+    reasons: Mapping = attrs.field(factory=dict)
+
+    def reason_of(self, text: str, lang: str = "en") -> str | None:
+        """The reason ``text`` names: its id, or its label in English or in ``lang`` (case and
+        surrounding spaces aside); None when it names none."""
+        want = text.strip().casefold()
+        for rid, lab in self.reasons.items():
+            if want in (rid.casefold(), lab("en").casefold(), lab(lang).casefold()):
+                return rid
+        return None
 
     @property
     def event_types(self) -> tuple[str, ...]:
@@ -639,7 +651,7 @@ def _read(path: str, text: str) -> RulesFile:
         r.fail(root.line, "a rules file needs its `rules:` catalogue")
     f = Y._fields(root, "rules file", ("rules_format", "id", "title", "parties", "parameters",
                                       "amount", "rules"),
-                  ("source", "recipients", "inputs", "labels", "messages", "not_encoded"))
+                  ("source", "recipients", "inputs", "labels", "reasons", "messages", "not_encoded"))
     fmt = f["rules_format"]
     if not (fmt.kind == "scalar" and fmt.value == FORMAT and type(fmt.value) is int):
         r.fail(fmt.line, f"rules_format: this engine reads rules files of format {FORMAT}")
@@ -685,6 +697,16 @@ def _read(path: str, text: str) -> RulesFile:
         lv = f["labels"]
         for key, node in r.mapping(lv, "labels").items():
             words[key] = r.label(node, f"labels.{key}")
+    reasons: dict[str, Label] = {}
+    if "reasons" in f:
+        rv = f["reasons"]
+        for key, node in r.mapping(rv, "reasons").items():
+            name = r.name(key, rv.key_lines[key], "reasons")
+            reasons[name] = r.label(Y._fields(node, f"reasons.{name}", ("label",))["label"],
+                                    f"reasons.{name}: label")
+            words[name] = reasons[name]
+    for name in _tested_reasons(catalogue):
+        reasons.setdefault(name, words.get(name) or Label(name, name))
     not_encoded = ()
     if "not_encoded" in f:
         not_encoded = freeze(_plain_tree(f["not_encoded"]))
@@ -695,7 +717,30 @@ def _read(path: str, text: str) -> RulesFile:
         schema=schema, tree=freeze(values), sources=freeze(_plain_tree(f["parameters"])),
         amount=amount, amount_source=freeze(_plain_tree(f["amount"])), messages=freeze(messages), words=freeze(words), catalogue=freeze(catalogue),
         rules=freeze(rules), definition=freeze(definition), not_encoded=not_encoded,
+        reasons=freeze(reasons),
     )
+
+
+def _tested_reasons(catalogue: Mapping) -> list[str]:
+    """The values a rule's `when` compares a notice's `reason` with, in the file's order."""
+    out: list[str] = []
+
+    def walk(node: Any) -> None:
+        if isinstance(node, Mapping):
+            for key, v in node.items():
+                if key == "reason":
+                    for x in (v.get("any", ()) if isinstance(v, Mapping) else (v,)):
+                        if isinstance(x, str) and x and x not in out:
+                            out.append(x)
+                else:
+                    walk(v)
+        elif isinstance(node, (list, tuple)):
+            for v in node:
+                walk(v)
+
+    for rule in catalogue.values():
+        walk(rule.get("when") if isinstance(rule, Mapping) else None)
+    return out
 
 
 def shown(path: str) -> str:

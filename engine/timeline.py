@@ -199,6 +199,36 @@ class Entry:
 
 
 @attrs.frozen
+class Charge:
+    """One amount the ledger asks for (a call, or an increase of it due later), as it stands at
+    the end of the replay: what part of it the money received covers."""
+
+    period: dt.date  # the first day of the called period (the call's key)
+    year: int
+    due_date: dt.date
+    amount: Decimal
+    covered: Decimal
+
+    @property
+    def unpaid(self) -> Decimal:
+        return self.amount - self.covered
+
+
+@attrs.frozen
+class Overdue:
+    """An amount unpaid after its due date: ``amount`` has been due since ``due_date``."""
+
+    year: int
+    period: dt.date  # the first day of the called period
+    due_date: dt.date
+    amount: Decimal
+
+    def to_dict(self) -> dict:
+        return {"year": self.year, "period": _iso(self.period), "due_date": _iso(self.due_date),
+                "amount": fmt(self.amount)}
+
+
+@attrs.frozen
 class Diagnostic:
     date: dt.date
     level: str  # warning | info
@@ -206,6 +236,9 @@ class Diagnostic:
     message: str  # in English, as the JSON gives it
     # The same message in French, for `--lang fr`; not part of the value (equality, JSON).
     message_fr: str = attrs.field(default="", eq=False, repr=False)
+    # The values the message was made from (``line``, ``by``, ``type``...): what a program reads
+    # instead of the message's words, which a rules file may reword. Not part of the value.
+    values: Mapping = attrs.field(factory=dict, eq=False, repr=False)
 
     def text(self, lang: str = "en") -> str:
         return self.message_fr if lang == "fr" and self.message_fr else self.message
@@ -233,6 +266,18 @@ class Timeline:
     # (:meth:`deadlines`); not part of the value (equality, repr, JSON).
     scenario: Any = attrs.field(default=None, eq=False, repr=False)
     replayer: Any = attrs.field(default=None, eq=False, repr=False)  # (scenario, until) -> Timeline
+    # The ledger's amounts and their due dates as they stand at the horizon (money received up to
+    # it), for :meth:`overdue`; not part of the value (equality, repr, JSON).
+    charges: tuple[Charge, ...] = attrs.field(default=(), eq=False, repr=False)
+
+    def overdue(self, on: dt.date | None = None) -> tuple[Overdue, ...]:
+        """The amounts unpaid after their due date on ``on`` (default: the horizon), as the
+        money received up to the horizon covers them (replay up to ``on`` to know what was
+        owed that day), oldest due date first."""
+        on = self.horizon if on is None else on
+        out = [Overdue(c.year, c.period, c.due_date, c.unpaid) for c in self.charges
+               if c.due_date < on and c.unpaid > 0]
+        return tuple(sorted(out, key=lambda o: (o.due_date, o.period)))
 
     def extended(self, until: dt.date, scenario: Any = None) -> "Timeline":
         """The same scenario replayed up to a later day (the replay that made this timeline

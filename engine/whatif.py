@@ -17,15 +17,20 @@ from decimal import Decimal
 
 import attrs
 
-from . import rulesfile
-from .deadlines import Knowledge
-from .events import NoticeReceived, PaymentReceived, Receipt, Scenario
+from . import hypothesis, rulesfile
+from .events import PaymentReceived, Scenario
+from .hypothesis import HYPOTHESIS_LINE, OUTCOMES, with_notice  # noqa: F401 (public names)
 from .money import ZERO, fmt
 from .replay import replay
 from .timeline import Contribution, Termination, Timeline, YearTotal
 
-OUTCOMES = ("accepted", "superseded", "refused", "void", "no_effect")
-HYPOTHESIS_LINE = -1
+
+class UnknownReason(ValueError):
+    """A reason the rules file does not define; ``accepted`` lists those it does."""
+
+    def __init__(self, reason: str, accepted: tuple[str, ...]):
+        self.reason, self.accepted = reason, accepted
+        super().__init__(f"unknown reason {reason!r} (accepted: {', '.join(accepted) or 'none'})")
 
 
 @attrs.frozen
@@ -57,6 +62,12 @@ class WhatIf:
     dropped: tuple[PaymentReceived, ...] = ()
     # Owed or to refund on the hypothesis's last day (None: the hypothesis does not end).
     settlement: Settlement | None = None
+    why: Why | None = None  # why the notice is, or is not, immediate
+
+    def _why_dict(self) -> dict | None:
+        w = self.why
+        return None if w is None else {"code": w.code, "overdue": fmt(w.overdue),
+                                       "overdue_since": None if w.since is None else w.since.isoformat()}
 
     def contributions(self) -> tuple[Contribution | None, Contribution | None]:
         """The compared year's (first) call, in the baseline and in the hypothesis."""
@@ -85,6 +96,7 @@ class WhatIf:
             "hypothesis": _side(self.hypothesis.termination, hypo),
             "settlement": None if s is None else {"owed": fmt(s.owed), "refund": fmt(s.refund)},
             "payments_dropped": len(self.dropped),
+            "why": self._why_dict(),
         }
 
     def to_json(self) -> str:
@@ -103,36 +115,67 @@ def _side(r: Termination | None, c: YearTotal | None) -> dict:
     }
 
 
-def with_notice(scenario: Scenario, party: str, on: dt.date, reason: str | None = None) -> Scenario:
-    """``scenario`` plus a notice by ``party`` (for ``reason``, if given) received by all its
-    required recipients on ``on`` (the recipients in force on ``on``, with the amendments known
-    by then)."""
-    recipients = Knowledge(scenario, on).params_on(on).recipients[party]
-    seq = max((e.seq for e in scenario.events), default=-1) + 1
-    # line -1 marks the hypothetical notice (a scenario given as a mapping has line 0 everywhere)
-    notice = NoticeReceived(date=on, line=HYPOTHESIS_LINE, seq=seq, by=party, reason=reason,
-                            received=tuple((r, Receipt(delivered=on)) for r in recipients))
-    return attrs.evolve(scenario, events=scenario.events + (notice,))
-
-
 def _outcome(t: Timeline, party: str, on: dt.date) -> str:
-    """What became of the added notice, in the end (a notice accepted when processed and
-    displaced later by an earlier-ending one is ``superseded``)."""
-    r = t.termination
-    if r is not None and r.by == party and r.notified == on and any(
-            e.kind == "termination_scheduled" and e.detail.get("line") == HYPOTHESIS_LINE and e.date == on
-            for e in t.entries):
-        return "accepted"
-    kinds = {"termination_scheduled": "superseded", "notice_superseded": "superseded",
-             "notice_refused": "refused"}
-    for e in t.entries:
-        if e.date == on and e.kind in kinds and e.detail.get("line") == HYPOTHESIS_LINE \
-                and e.detail.get("by") == party and e.detail.get("notified") is not None:
-            return kinds[e.kind]
-    if any(d.date == on and d.code == "event_after_termination" and f"line {HYPOTHESIS_LINE})" in d.message
-           for d in t.diagnostics):
-        return "no_effect"
-    return "void"
+    """What became of the added notice, in the end, read from the entries the replay recorded
+    for it (:func:`engine.hypothesis.fate`)."""
+    return hypothesis.fate(t, party, on).outcome
+
+
+@attrs.frozen
+class Why:
+    """Why the hypothetical notice does or does not end the convention at once, from what the
+    replays show: ``code`` is one of
+
+    - ``in_default``: it ends it at once: the notice's reason and the payment default on its
+      day (amounts ``overdue`` since ``since``) give that right;
+    - ``not_in_default``: a notice for that reason by that party ends it at once when there is
+      a payment default, and there is none on that day;
+    - ``no_such_right``: the convention gives that party no right to end it at once for that
+      reason, in default or not (the same notice on a day of default would not either);
+    - ``no_reason``: given without a reason, it runs its notice period;
+    - ``no_effect``: the notice ends nothing (refused, void, or after the end).
+    """
+
+    code: str
+    overdue: Decimal = ZERO
+    since: dt.date | None = None
+
+
+def _why(scenario: Scenario, party: str, on: dt.date, reason: str | None,
+         fate: hypothesis.Fate) -> Why:
+    from .deadlines import arrears  # deadlines imports nothing of whatif
+
+    if fate.outcome not in ("accepted", "superseded"):
+        return Why("no_effect")
+    owed = arrears(scenario, on).overdue
+    total = sum((o.amount for o in owed), ZERO)
+    since = owed[0].due_date if owed else None
+    if fate.immediate:
+        return Why("in_default", total, since)
+    if reason is None:
+        return Why("no_reason", total, since)
+    if owed:  # in default on that day, and still not at once: the convention gives no such right
+        return Why("no_such_right", total, since)
+    at_once = _at_once_in_default(scenario, party, on, reason)
+    if at_once is None:  # no default can be made up (nothing is ever due): the parameter says
+        at_once = bool(rulesfile.in_force(rulesfile.of_scenario(scenario), scenario.overrides)
+                       .with_amendments(e for e in scenario.events
+                                        if e.type == "amendment" and e.date <= on)
+                       .on(on).notice("immediate_on_default"))
+    return Why("not_in_default" if at_once else "no_such_right")
+
+
+def _at_once_in_default(scenario: Scenario, party: str, on: dt.date, reason: str) -> bool | None:
+    """Would the same notice end the convention at once if nothing had been paid (a default on
+    ``on`` whenever anything was due before it)? The replay of that hypothesis answers; None
+    when nothing was due before ``on``, so that no default can be supposed."""
+    known = hypothesis.known_on(scenario, on)
+    unpaid = attrs.evolve(known, events=tuple(e for e in known.events
+                                              if not isinstance(e, PaymentReceived)))
+    t = replay(with_notice(unpaid, party, on, reason), until=on)
+    if not t.overdue(on):
+        return None
+    return hypothesis.fate(t, party, on).immediate
 
 
 def _received_by(scenario: Scenario, day: dt.date) -> Decimal:
@@ -140,16 +183,26 @@ def _received_by(scenario: Scenario, day: dt.date) -> Decimal:
                 if isinstance(e, PaymentReceived) and e.date <= day), Decimal(0))
 
 
-def whatif(scenario: Scenario, party: str, on: dt.date, reason: str | None = None) -> WhatIf:
+def whatif(scenario: Scenario, party: str, on: dt.date, reason: str | None = None,
+           lang: str = "en") -> WhatIf:
     """Replay the baseline and the hypothesis over the same horizon, long enough to see the
-    hypothetical last day's year. ``reason`` is the hypothetical notice's reason (free text, as
-    in a scenario: the rules decide its effect). Raises ``ValueError`` for an unknown party or
-    when ``on`` is before the start."""
-    parties = tuple(rulesfile.of_scenario(scenario).parties)
+    hypothetical last day's year. ``reason`` is the hypothetical notice's reason: one the rules
+    file defines (its id, or its label in English or in ``lang``; the rules decide its effect).
+    Raises ``ValueError`` for an unknown party or when ``on`` is before the start, and
+    :class:`UnknownReason` for a reason the rules file does not define."""
+    rules = rulesfile.of_scenario(scenario)
+    parties = tuple(rules.parties)
     if party not in parties:
         raise ValueError(f"unknown party {party!r} (expected {' or '.join(parties)})")
     if on < scenario.start:
         raise ValueError(f"notice date {on} is before the start {scenario.start}")
+    if reason:
+        rid = rules.reason_of(reason, lang)
+        if rid is None:
+            accepted = tuple(dict.fromkeys(x for r, lab in rules.reasons.items()
+                                           for x in (r, lab("en"), lab(lang))))
+            raise UnknownReason(reason, accepted)
+        reason = rid
     reason = reason or None
     hypo_s = with_notice(scenario, party, on, reason)
     base = replay(scenario)
@@ -160,7 +213,8 @@ def whatif(scenario: Scenario, party: str, on: dt.date, reason: str | None = Non
         hypo = replay(hypo_s, until=until)
     if until != base.horizon:
         base = replay(scenario, until=until)
-    outcome = _outcome(hypo, party, on)
+    fate = hypothesis.fate(hypo, party, on)
+    outcome = fate.outcome
     dropped: tuple[PaymentReceived, ...] = ()
     if outcome == "accepted":
         # Payments after the hypothetical last day would not have been made. Nothing on or before
@@ -171,10 +225,12 @@ def whatif(scenario: Scenario, party: str, on: dt.date, reason: str | None = Non
             gone = {id(e) for e in dropped}
             hypo_s = attrs.evolve(hypo_s, events=tuple(e for e in hypo_s.events if id(e) not in gone))
             hypo = replay(hypo_s, until=until)
-            outcome = _outcome(hypo, party, on)
+            fate = hypothesis.fate(hypo, party, on)
+            outcome = fate.outcome
     r = hypo.termination
     settlement = None if r is None else Settlement.of(hypo, _received_by(hypo_s, r.last_day))
     last = r or base.termination
     year = last.last_day.year if last is not None else on.year
+    why = _why(scenario, party, on, reason, fate)
     return WhatIf(party, on, year, outcome, base, hypo, reason=reason, dropped=dropped,
-                  settlement=settlement)
+                  settlement=settlement, why=why)

@@ -308,7 +308,8 @@ def test_deadlines_to_dict():
             {"party": "cdg", "period": "P6M", "notice_by": "2028-06-30", "passed": False,
              "earliest_last_day": "2028-12-01"}],
         "next_call": "2029-01-01", "call_due": "2029-01-31", "termination_by": None,
-        "notified": None, "last_day": None, "exit_on": None, "start": None, "balance": None}
+        "notified": None, "last_day": None, "exit_on": None, "start": None, "balance": None,
+        "overdue": [], "at_once": []}
 
 
 def test_deadlines_to_dict_once_terminated():
@@ -322,7 +323,12 @@ def test_deadlines_to_dict_once_terminated():
         "name": "Pins", "as_of": "2026-06-01", "status": "terminated", "term_ends": None,
         "renewal_on": None, "notices": [], "next_call": None, "call_due": None,
         "termination_by": "member", "notified": "2026-03-01", "last_day": "2026-05-01",
-        "exit_on": None, "start": None, "balance": "331.51"}
+        "exit_on": None, "start": None, "balance": "331.51",
+        # the 2026 call, due 2026-01-31, cut to 331.51 at the last day: overdue since then;
+        # ended, no notice can end it at once any more
+        "overdue": [{"year": 2026, "period": "2026-01-01", "due_date": "2026-01-31",
+                     "amount": "331.51"}],
+        "at_once": []}
 
 
 # =========================================================================== survivors of run.py
@@ -532,7 +538,8 @@ def test_deadlines_once_renewed_indefinitely():
             {"party": "cdg", "period": "P6M", "notice_by": None, "passed": False,
              "earliest_last_day": "2029-12-01"}],
         "next_call": "2030-01-01", "call_due": "2030-01-31", "termination_by": None,
-        "notified": None, "last_day": None, "exit_on": None, "start": None, "balance": None}
+        "notified": None, "last_day": None, "exit_on": None, "start": None, "balance": None,
+        "overdue": [], "at_once": []}
 
 
 def test_deadlines_without_renewal_are_an_expiry():

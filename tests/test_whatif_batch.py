@@ -154,10 +154,12 @@ def test_whatif_json_shape(capsys):
                        "due": "252.05", "paid": "0.00", "balance": "252.05"},
         "settlement": {"owed": "252.05", "refund": "0.00"},
         "payments_dropped": 0,
+        # in default on 2027-02-15: the 2027 call (2000.00) was due on 2027-01-31
+        "why": {"code": "in_default", "overdue": "2000.00", "overdue_since": "2027-01-31"},
     }
     # keys in the documented order, indent 2, a final newline; --lang does not translate JSON
     assert list(json.loads(out)) == ["party", "on", "reason", "outcome", "year", "baseline",
-                                     "hypothesis", "settlement", "payments_dropped"]
+                                     "hypothesis", "settlement", "payments_dropped", "why"]
     assert out.startswith('{\n  "party": "cdg",\n') and out.endswith("}\n")
     _, again, _ = main(capsys, "whatif", NON_PAYMENT, "--notice", "cdg", "--on", "2027-02-15",
                        "--reason", "non_payment", "--format", "json", "--lang", "fr")
@@ -171,9 +173,13 @@ def test_whatif_json_shape(capsys):
     # 2029: 1000 × 134/365 = 367.12 due, 1000.00 paid (2029-01-18) → 632.88 to refund
     assert doc["hypothesis"]["paid"] == "1000.00" and doc["settlement"] == {"owed": "0.00",
                                                                           "refund": "632.88"}
+    # a reason the rules file does not define is refused; its French label is accepted
+    code, out, _ = main(capsys, "whatif", PDC, "--notice", "member", "--on", "2027-06-01",
+                        "--reason", "impayé", "--format", "json")
+    assert (code, out) == (2, "")
     _, out, _ = main(capsys, "whatif", PDC, "--notice", "member", "--on", "2027-06-01",
-                     "--reason", "impayé", "--format", "json")
-    assert '"reason": "impayé"' in out and "\\u" not in out
+                     "--reason", "défaut de paiement", "--lang", "fr", "--format", "json")
+    assert '"reason": "non_payment"' in out and "\\u" not in out
     # a notice that never ends the convention: no settlement
     s = engine.load_scenario({"scenario": 1, "convention": "cdg62-demat", "name": "T",
                               "start": "2026-01-01", "horizon": "2027-12-31",
