@@ -397,6 +397,7 @@ def to_ics(d: Deadlines, lang: str = "en") -> bytes:
     cal.add("calscale", "GREGORIAN")
     cal.add("x-wr-calname", d.name)
     overdue = iter(d.arrears.overdue if d.arrears is not None else ())
+    at_once = d.arrears.at_once if d.arrears is not None else ()
     for kind, when in calendar_events(d):
         ev = icalendar.Event()
         ident = f"{kind}:{when.isoformat()}"
@@ -406,7 +407,7 @@ def to_ics(d: Deadlines, lang: str = "en") -> bytes:
             o = next(overdue)
             ident += f":{o.period.isoformat()}:{o.due_date.isoformat()}"
             allows = "".join(text["overdue-allows"].format(party=d.label(p, lang), reason=d.label(r, lang))
-                             for p, r in d.arrears.at_once)
+                             for p, r in at_once)
             summary = text["overdue"].format(amount=amount_text(o.amount, lang),
                                              due_date=dates.day_text(o.due_date, lang),
                                              period=dates.day_text(o.period, lang),

@@ -214,7 +214,7 @@ def arrears_lines(a: Any, rules: Any, lang: str = "en", ended: bool = False) -> 
     what the default allows under the convention; no line when nothing is overdue."""
     if a is None or not a.overdue:
         return []
-    L = LABELS[lang]
+    L: Mapping[str, Any] = LABELS[lang]
     rf = rules_of(rules)
 
     def lab(x: str) -> str:
@@ -323,7 +323,8 @@ def whatif(w, lang: str = "en") -> str:
     if w.why is not None:
         rf = rules_of(w.baseline)
         lab = (lambda x: x) if rf is None else (lambda x: rf.label(x, lang))
-        out += "\n" + L["why"][w.why.code].format(
+        why: Mapping[str, str] = LABELS[lang]["why"]  # type: ignore[assignment]
+        out += "\n" + why[w.why.code].format(
             reason=lab(w.reason or ""), party=lab(w.party), on=day(w.on, lang),
             amount=amount(w.why.overdue, lang), since=day(w.why.since, lang)) + "\n"
     if w.dropped:

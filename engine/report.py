@@ -769,7 +769,7 @@ def report(t: Timeline, today: dt.date | None = None, lang: str = "en", arrears:
     if owed:
         title, *lines = owed
         items = [x.strip() for x in lines[:len(arrears.overdue)]]
-        out.append(f'<section class="overdue"><h2>{_e(title.rstrip(": "))}</h2><ul>'
+        out.append(f'<section class="overdue"><h2>{_e(str(title).rstrip(": "))}</h2><ul>'
                    + "".join(f'<li data-due-date="{o.due_date.isoformat()}">{_e(x)}</li>'
                              for o, x in zip(arrears.overdue, items)) + "</ul>"
                    + "".join(f"<p>{_e(x)}</p>" for x in lines[len(arrears.overdue):]) + "</section>")

@@ -924,6 +924,13 @@ def _schemas(shipped: Sequence[str]) -> dict:
                 "termination_by": {"type": ["string", "null"]}, "notified": _NULLABLE_DATE,
                 "last_day": _NULLABLE_DATE, "exit_on": _NULLABLE_DATE, "start": _NULLABLE_DATE,
                 "balance": {"oneOf": [{"type": "null"}, _AMOUNT]},
+                "overdue": {"type": "array", "items": {
+                    "type": "object", "required": ["year", "period", "due_date", "amount"],
+                    "properties": {"year": {"type": "integer"}, "period": _DATE, "due_date": _DATE,
+                                   "amount": _AMOUNT}}},
+                "at_once": {"type": "array", "items": {
+                    "type": "object", "required": ["party", "reason"],
+                    "properties": {"party": {"type": "string"}, "reason": {"type": "string"}}}},
             },
         },
         "Portfolio": {
@@ -936,7 +943,8 @@ def _schemas(shipped: Sequence[str]) -> dict:
                     "properties": {
                         "date": _DATE,
                         "kind": {"type": "string", "enum": ["start", "notice", "renewal", "exit", "expiry",
-                                                            "call", "payment-due", "last-day"]},
+                                                            "call", "payment-due", "last-day",
+                                                            "overdue"]},
                         "party": {"type": ["string", "null"]}, "id": {"type": "string"},
                         "name": {"type": "string"}, "convention": {"type": "string"},
                         "status": {"type": "string"}, "version": {"type": "integer"}}}},
