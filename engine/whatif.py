@@ -143,11 +143,9 @@ class Why:
 
 def _why(scenario: Scenario, party: str, on: dt.date, reason: str | None,
          fate: hypothesis.Fate) -> Why:
-    from .deadlines import arrears  # deadlines imports nothing of whatif
-
     if fate.outcome not in ("accepted", "superseded"):
         return Why("no_effect")
-    owed = arrears(scenario, on).overdue
+    owed = replay(hypothesis.known_on(scenario, on), until=on).overdue(on)
     total = sum((o.amount for o in owed), ZERO)
     since = owed[0].due_date if owed else None
     if fate.immediate:
