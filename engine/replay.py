@@ -24,7 +24,7 @@ from typing import Any, Callable
 
 import attrs
 
-from . import calendar, dates, formula, i18n, money, params as P, rulesfile
+from . import calendar, contract as C, dates, formula, i18n, money, params as P, rulesfile
 from .errors import ScenarioError
 from .events import (
     AmendmentSigned,
@@ -149,18 +149,7 @@ class Replay:
         self.amicable_attempt = False
         self._generation = 0
         self._rule = CATCH_ALL
-        self._args: Any = {}
-        self._actions: dict[str, Callable] = {
-            "started": self._started, "terminated": self._terminated, "expire": self._expire,
-            "renew": self._renew, "after_termination": self._after_termination,
-            "record": self._record, "amend": self._amend, "call": self._call,
-            "overdue": self._overdue, "cured": self._cured, "payment": self._payment,
-            "notice_void": self._notice_void, "diagnose": self._diagnose,
-            "terminate_now": self._terminate_now, "supersede": self._supersede,
-            "refuse_notice": self._refuse_notice, "schedule_termination": self._schedule_termination,
-            "adjust": self._adjust, "note": self._note, "dispute": self._dispute,
-            "signed": self._signed,
-        }
+        self._args: Any = C.NoArgs()
 
     def params_on(self, day: dt.date) -> P.Params:
         """Rules file, overrides, then the known amendments effective on ``day`` (docs/spec.md 5.9)."""
@@ -210,15 +199,15 @@ class Replay:
             return
         self.standing.end_of_day(self.today)
 
-    def _decide(self, t: str, ctx: Any = None, **fields: Any) -> str | None:
+    def _decide(self, decision: C.Decision, ctx: Any = None) -> C.Consequence | None:
         """Post one decision event; carry out the consequence of the rule that fired.
-        Returns the consequence's name (None when no rule fired)."""
-        rule = self.decider.decide(dict(fields, t=t))
+        Returns the consequence (None when no rule fired)."""
+        rule = self.decider.decide(decision.posted())
         if rule == CATCH_ALL:
             return None
         r = self.rules.rules[rule]
-        self._rule, self._args = rule, r.args
-        self._actions[r.do](ctx)
+        self._rule, self._args = rule, r.given
+        _HANDLERS[r.do](self, ctx)
         return r.do
 
     # ------------------------------------------------------------------ records
@@ -239,35 +228,33 @@ class Replay:
     # ------------------------------------------------------------------ agenda items
 
     def _item_start(self, _: Any) -> None:
-        self._decide("start")
+        self._decide(C.Start())
 
     def _item_terminate(self, generation: int) -> None:
         if self.ruling and self.ruling.generation == generation and not self.terminated:
-            self._decide("terminate", by=self.ruling.by)
+            self._decide(C.Terminate(by=self.ruling.by))
 
     def _item_period_end(self, k: int) -> None:
         if self.terminated:
             return
-        self._decide("period_end", k, **self._period_end_fields(k))
+        self._decide(self._period_end(k), k)
 
-    def _period_end_fields(self, k: int) -> dict:
+    def _period_end(self, k: int) -> C.PeriodEnd:
         m = self.term.max_renewals
-        return {"k": k, "renewal": self.term.renewal, "max_renewals": P.UNLIMITED if m is None else m}
+        return C.PeriodEnd(k=k, renewal=self.term.renewal,
+                           max_renewals=P.UNLIMITED if m is None else m)
 
     def _item_call(self, first: dt.date) -> None:
         if self.terminated:
             return
-        self._decide("call", first)
+        self._decide(C.CallDue(), first)
 
     def _item_check(self, _: Any) -> None:
         self._check_standing(overdue_check=True)
 
     def _item_event(self, e: Event) -> None:
         if isinstance(e, InputGiven):
-            fields = {"terminated": self.terminated}
-            if e.year is not None:
-                fields["year"] = e.year
-            self._decide(e.type, e, **fields)
+            self._decide(C.InputGiven(event=e.type, terminated=self.terminated, year=e.year), e)
         else:
             getattr(self, "_event_" + e.type)(e)
 
@@ -278,42 +265,41 @@ class Replay:
 
     def _item_last_day(self, generation: int) -> None:
         if self.ruling and self.ruling.generation == generation:
-            self._decide("last_day", self.ruling, by=self.ruling.by)
+            self._decide(C.LastDay(by=self.ruling.by), self.ruling)
 
     # ------------------------------------------------------------------ scenario events
 
     def _event_payment(self, e: PaymentReceived) -> None:
-        self._decide("payment", e, terminated=self.terminated)
+        self._decide(C.Payment(terminated=self.terminated), e)
 
     def _event_amendment(self, e: AmendmentSigned) -> None:
-        self._decide("amendment", e, terminated=self.terminated, touches_term="term" in e.set)
+        self._decide(C.Amendment(terminated=self.terminated, touches_term="term" in e.set), e)
 
     def _event_dispute(self, e: DisputeStep) -> None:
-        self._decide("dispute", e, terminated=self.terminated, step=e.step,
-                     amicable_open=self.amicable_attempt)
+        self._decide(C.Dispute(terminated=self.terminated, step=e.step,
+                               amicable_open=self.amicable_attempt), e)
 
     def _event_signed(self, e: Signed) -> None:
-        self._decide("signed", e, terminated=self.terminated)
+        self._decide(C.Signed(terminated=self.terminated), e)
 
     def _event_notice(self, e: NoticeReceived) -> None:
         n = self._notice_figures(e)
         at_event = self.params_on(e.date)
         standing = self._standing_at(n.notified) if n.notified is not None else "unknown"
-        done = self._decide(
-            "notice_received", (e, n), terminated=self.terminated, by=e.by, reason=e.reason or "",
-            counted=len(n.counted), missing=len(n.missing),
-            missing_recipient=at_event.notice("missing_recipient"), standing_at_n=standing)
-        if done in ("after_termination", "notice_void") or n.notified is None:
+        done = self._decide(C.NoticeReceived(
+            terminated=self.terminated, by=e.by, reason=e.reason or "", counted=len(n.counted),
+            missing=len(n.missing), missing_recipient=at_event.notice("missing_recipient"),
+            standing_at_n=standing), (e, n))
+        if done in C.STOPS_NOTICE or n.notified is None:
             return
         p = self.params_on(n.notified)
         r = self.ruling
-        self._decide(
-            "notice", (e, n), by=e.by, reason=e.reason or "", n=_day(n.notified),
-            last_day=_day(n.last_day), initial_end=_day(self.initial_end),
-            final_end=_day(self.final_end),
+        self._decide(C.Notice(
+            by=e.by, reason=e.reason or "", n=_day(n.notified), last_day=_day(n.last_day),
+            initial_end=_day(self.initial_end), final_end=_day(self.final_end),
             ruling_last_day=_day(r.last_day if r else None), ruling_n=_day(r.notified if r else None),
             standing_at_n=standing, immediate_on_default=p.notice("immediate_on_default"),
-            within_initial_term=p.notice("within_initial_term"))
+            within_initial_term=p.notice("within_initial_term")), (e, n))
 
     def _notice_figures(self, e: NoticeReceived) -> _Notice:
         """The receipts that count, N (docs/spec.md 5.2) and the last day the calendar gives."""
@@ -390,7 +376,7 @@ class Replay:
     def _amend(self, e: AmendmentSigned) -> None:
         self.params.amendments.append(e)
         self._entry("amendment_recorded", {"ref": e.ref, "effective": e.effective, "set": thaw(e.set)})
-        code = self._args.get("diagnostic")
+        code = self._args.diagnostic
         if code:  # without a ref, "amendment (line 3)", not "amendment  (line 3)"
             self._diag(self.today, code, {"ref": e.ref or "", "line": e.line}, tidy=True)
         self._reconcile()
@@ -575,13 +561,14 @@ class Replay:
                 # Nothing owed changes (an equal amount, a free one): figures follow silently.
                 c.figures, c.annual, c.covered_days = f.figures, f.annual, covered
             else:
-                fields: dict[str, Any] = {"refund": refund, "beyond_last_day": beyond}
+                figures: dict[str, Any] = {}
                 for name, typ in self.amount.row:
                     for key, v in ((name, f.figures[name]), ("was_" + name, c.figures[name])):
                         posted = _posted(v, typ)
                         if posted is not None:
-                            fields[key] = posted
-                self._decide("adjust", (c, covered, f), **fields)
+                            figures[key] = posted
+                self._decide(C.Adjust(refund=refund, beyond_last_day=beyond, figures=figures),
+                             (c, covered, f))
                 changed = True
             c.read_from = read_from
             if recount:
@@ -601,7 +588,7 @@ class Replay:
         self.ledger.change_due(c, f.due, due_date)
         detail = self._row_detail(c, f)
         detail.update({"from": before, "to": f.due, "covered_days": covered})
-        if self.ruling is not None and self._args.get("show_last_day", True):
+        if self.ruling is not None and self._args.show_last_day:
             detail["last_day"] = self.ruling.last_day
         for name in self.amount.previous:
             if f.figures[name] != c.figures[name]:
@@ -632,8 +619,8 @@ class Replay:
         if not in_default and not overdue_check:
             return
         if self.ledger.any_overdue(self.today) != in_default:
-            self._decide("standing", overdue=_cents(self.ledger.overdue(self.today)),
-                         standing=self.standing.now)
+            self._decide(C.Standing(overdue=_cents(self.ledger.overdue(self.today)),
+                                    standing=self.standing.now))
 
     def _payment(self, e: PaymentReceived) -> None:
         self.ledger.receive(e.amount)
@@ -651,7 +638,7 @@ class Replay:
 
     def _diagnose(self, ctx: Any) -> None:
         e = ctx[0] if isinstance(ctx, tuple) else ctx
-        code = self._args["diagnostic"]
+        code = self._args.diagnostic
         self._diag(self.today, code, {"by": e.by, "line": e.line, "reason": e.reason or ""})
 
     def _notice_void(self, ctx: tuple) -> None:
@@ -673,7 +660,7 @@ class Replay:
         e, n = ctx
         self._notice_diagnostics(e, n)
         detail = self._notice_detail(e, n)
-        after_expiry = self._args.get("because") == "after_expiry"
+        after_expiry = self._args.after_expiry
         if self.ruling is not None and not after_expiry:
             detail["ruling_last_day"] = self.ruling.last_day
         self._entry("notice_superseded", detail)
@@ -709,7 +696,7 @@ class Replay:
             detail["period_last_day"] = n.raw_last_day
         self._entry("termination_scheduled", detail, rule=rule)
         if old is not None:
-            self._decide("displaced", (old, e, r), by=old.by)
+            self._decide(C.Displaced(by=old.by), (old, e, r))
         # The last day's work (phase g) happens on the last day, or today when it is already past
         # (docs/spec.md 5.7: learned late, applied from its legal date, entries dated today).
         work_day = max(r.last_day, self.today)
@@ -718,16 +705,16 @@ class Replay:
         if r.last_day >= self.today:
             self._push(r.last_day + dates.ONE_DAY, PH_TERMINATE, "terminate", r.generation)
         else:
-            self._decide("terminate", by=r.by)
+            self._decide(C.Terminate(by=r.by))
 
     def _note(self, ruling: _Ruling) -> None:
-        self._entry(self._args["kind"], {"last_day": ruling.last_day})
+        self._entry(self._args.kind, {"last_day": ruling.last_day})
 
     # -- disputes, signing
 
     def _dispute(self, e: DisputeStep) -> None:
-        court = self._args.get("court")
-        code = self._args.get("diagnostic")
+        court = self._args.court
+        code = self._args.diagnostic
         if code:
             self._diag(self.today, code, {"line": e.line, "court": court or "", "step": e.step})
         if e.step == "opened":
@@ -775,8 +762,8 @@ class Replay:
                 return None
             # An expiry is known from the start: shown even when it falls after the horizon,
             # under the rule that decides it at the end of the last period.
-            rule = self.decider.decide(dict(self._period_end_fields(k), t="period_end"))
-            if rule == CATCH_ALL or self.rules.rules[rule].do != "expire":
+            rule = self.decider.decide(self._period_end(k).posted())
+            if rule == CATCH_ALL or self.rules.rules[rule].do != C.EXPIRE:
                 return None
             return Termination("expiry", None, self.final_end, False, rule)
         return Termination(r.by, r.notified, r.last_day, r.immediate, r.rule)
@@ -803,6 +790,20 @@ def _posted(v: Any, typ: str) -> Any:
     if typ == "amount" and v is not None:
         return _cents(Decimal(v))
     return figure_value(v, typ)
+
+
+# Each consequence a rules file may name, carried out by its method (checked complete at import).
+_HANDLERS: dict[C.Consequence, Callable[[Replay, Any], None]] = C.handlers({
+    C.STARTED: Replay._started, C.TERMINATED: Replay._terminated, C.EXPIRE: Replay._expire,
+    C.RENEW: Replay._renew, C.AFTER_TERMINATION: Replay._after_termination,
+    C.RECORD: Replay._record, C.AMEND: Replay._amend, C.CALL: Replay._call,
+    C.OVERDUE: Replay._overdue, C.CURED: Replay._cured, C.PAYMENT: Replay._payment,
+    C.NOTICE_VOID: Replay._notice_void, C.DIAGNOSE: Replay._diagnose,
+    C.TERMINATE_NOW: Replay._terminate_now, C.SUPERSEDE: Replay._supersede,
+    C.REFUSE_NOTICE: Replay._refuse_notice, C.SCHEDULE_TERMINATION: Replay._schedule_termination,
+    C.ADJUST: Replay._adjust, C.NOTE: Replay._note, C.DISPUTE: Replay._dispute,
+    C.SIGNED: Replay._signed,
+})
 
 
 def replay(scenario: Scenario, until: dt.date | None = None) -> Timeline:

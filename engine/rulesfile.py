@@ -15,11 +15,11 @@ import importlib.resources
 import json
 import os
 import re
-from typing import Any, Mapping
+from typing import AbstractSet, Any, Mapping
 
 import attrs
 
-from . import conditions, formula, params, yamlnodes as Y
+from . import conditions, contract, formula, params, yamlnodes as Y
 from .errors import ScenarioError
 from .events import freeze, thaw
 from .i18n import ENGINE_MESSAGES
@@ -41,27 +41,8 @@ class RulesError(ScenarioError):
 BUILTIN_EVENTS = ("payment", "amendment", "notice", "dispute", "signed")
 DISPUTE_STEPS = ("opened", "settled", "referred")
 
-# Each decision event the replay posts to durable_rules, with the fields it carries (dates as day
-# numbers, money as cents). docs/flow.md explains when each is posted.
-DECISIONS: dict[str, tuple[str, ...]] = {
-    "start": (),
-    "terminate": ("by",),
-    "period_end": ("k", "renewal", "max_renewals"),
-    "call": (),
-    "standing": ("overdue", "standing"),
-    "payment": ("terminated",),
-    "amendment": ("terminated", "touches_term"),
-    "signed": ("terminated",),
-    "dispute": ("terminated", "step", "amicable_open"),
-    "notice_received": ("terminated", "by", "reason", "counted", "missing", "missing_recipient",
-                        "standing_at_n"),
-    "notice": ("by", "reason", "n", "last_day", "initial_end", "final_end", "ruling_last_day",
-               "ruling_n", "standing_at_n", "immediate_on_default", "within_initial_term"),
-    "displaced": ("by",),
-    "adjust": ("refund", "beyond_last_day"),  # and each row figure, and was_<figure>
-    "last_day": ("by",),
-}
-INPUT_FIELDS = ("terminated", "year")
+# The decision events and the consequences are declared once, in engine/contract.py; this module
+# checks each rule's `when` and `do` against them (see `_rules` and `_do`).
 
 # Names a rules file cannot give: the engine's own words where the same name would mean two things.
 RESERVED_PARTIES = frozenset({"expiry"})  # `termination.by` of an expiry
@@ -73,33 +54,8 @@ SCENARIO_KEYS = frozenset({"scenario", "convention", "name", "start", "horizon",
 ROW_KEYS = frozenset({"year", "from", "to", "annual", "covered_days", "year_days", "period_days",
                       "due", "paid", "balance", "called_on"})
 
-# What a rule's `do` may name, with the arguments each takes.
-CONSEQUENCE_ARGS: dict[str, dict[str, Any]] = {
-    "started": {}, "terminated": {}, "expire": {}, "renew": {}, "after_termination": {},
-    "record": {}, "amend": {"diagnostic": "diagnostic"}, "call": {}, "overdue": {}, "cured": {},
-    "payment": {}, "notice_void": {}, "diagnose": {"diagnostic": "diagnostic"},
-    "terminate_now": {}, "supersede": {"because": ("after_expiry", "ranking")},
-    "refuse_notice": {}, "schedule_termination": {}, "adjust": {"show_last_day": "bool"},
-    "note": {"kind": "name"}, "dispute": {"court": "text", "diagnostic": "diagnostic"},
-    "signed": {},
-}
-CONSEQUENCES = frozenset(CONSEQUENCE_ARGS)
-
-# The decision events each consequence can carry out ("input": an input's event type).
-_NOTICE_EVENTS = ("notice_received", "notice")
-FITS: dict[str, tuple[str, ...]] = {
-    "started": ("start",), "terminated": ("terminate",), "expire": ("period_end",),
-    "renew": ("period_end",),
-    "after_termination": ("payment", "amendment", "signed", "dispute", "notice_received", "input"),
-    "record": ("input",), "amend": ("amendment",), "call": ("call",), "overdue": ("standing",),
-    "cured": ("standing",), "payment": ("payment",), "notice_void": ("notice_received",),
-    "diagnose": _NOTICE_EVENTS, "terminate_now": ("notice",), "supersede": ("notice", "displaced"),
-    "refuse_notice": ("notice",), "schedule_termination": ("notice",), "adjust": ("adjust",),
-    "note": ("last_day",), "dispute": ("dispute",), "signed": ("signed",),
-}
-
-# What a message may name, where the engine gives it: its own diagnostics, and those a `do`
-# names (`diagnose`, `amend`, `dispute`).
+# What the message of each of the engine's own diagnostics may name (those a `do` names: the
+# consequence's `placeholders`, engine/contract.py).
 PLACEHOLDERS: dict[str, frozenset] = {
     "event_beyond_horizon": frozenset({"type", "date", "horizon"}),
     "event_after_termination": frozenset({"type", "date", "line"}),
@@ -110,9 +66,6 @@ PLACEHOLDERS: dict[str, frozenset] = {
     "notice_displaced": frozenset({"by", "notified", "line"}),
     "notice_refused": frozenset({"by", "line", "last_day", "initial_end"}),
     "amendment_ineffective": frozenset({"ref", "line"}),
-    "diagnose": frozenset({"by", "line", "reason"}),
-    "amend": frozenset({"ref", "line"}),
-    "dispute": frozenset({"line", "court", "step"}),
 }
 
 # --------------------------------------------------------------------------- values
@@ -141,8 +94,9 @@ class Input:
 class Rule:
     id: str
     article: str
-    do: str
-    args: Mapping
+    do: contract.Consequence
+    args: Mapping  # the `do`'s arguments as written
+    given: Any = None  # the same, typed: an instance of the consequence's `args` class
 
 
 @attrs.frozen
@@ -419,7 +373,7 @@ def _inputs(r: _Reader, iv: Any) -> dict[str, Input]:
         typ = Y._choice(f["per_year" if per_year else "current"],
                         f"{where}: {'per_year' if per_year else 'current'}", ("count", "amount"))
         ev = r.name(Y._text(f["event"], f"{where}: event"), f["event"].line, f"{where}: event")
-        if ev in BUILTIN_EVENTS or ev in DECISIONS or ev in events:
+        if ev in BUILTIN_EVENTS or ev in contract.BY_NAME or ev in events:
             r.fail(f["event"].line, f"{where}: event type {ev!r} is already taken")
         events.add(ev)
         out[name] = Input(name, per_year, typ, ev, typ if typ == "count" else "amount",
@@ -441,7 +395,7 @@ def _messages(r: _Reader, mv: Any) -> tuple[dict, dict[str, int]]:
 
 
 def _check_placeholders(r: _Reader, messages: Mapping, lines: Mapping, key: str,
-                        allowed: set, line: int) -> None:
+                        allowed: AbstractSet[str], line: int) -> None:
     m = messages.get(key) or ENGINE_MESSAGES.get(key)
     if m is None:
         r.fail(line, f"no message {key!r} (add it under `messages:` in English and French)")
@@ -509,7 +463,7 @@ def _amount(r: _Reader, av: Any, inputs: Mapping[str, Input], schema: params.Sch
                                       f"({', '.join(sorted(ROW_KEYS))}); name the figure otherwise")
         if key not in env.figure_kinds:
             r.fail(rv.key_lines[key], f"amount.row: {key!r} is not a figure")
-        if key in DECISIONS["adjust"] or key.startswith("was_") or key in ("t", "sid", "seq"):
+        if key in contract.fields_of(contract.Adjust) or key.startswith("was_") or key in ("t", "sid", "seq"):
             r.fail(rv.key_lines[key], f"amount.row: {key!r} is a field the engine posts itself; "
                                       "name the figure otherwise")
         typ = Y._choice(node, f"amount.row.{key}", ("count", "amount", "rate", "year", "name"))
@@ -562,15 +516,9 @@ def _rules(r: _Reader, cv: Any, inputs: Mapping[str, Input], amount: Amount, mes
     body = r.mapping(cv, "rules")
     if not body:
         r.fail(cv.line, "rules: the catalogue is empty")
-    fields = set(DECISIONS) | {"t"}
-    for fs in DECISIONS.values():
-        fields |= set(fs)
-    fields |= set(INPUT_FIELDS)
-    for name, _ in amount.row:
-        fields |= {name, "was_" + name}
-    fields = frozenset(fields - (set(DECISIONS) - {f for fs in DECISIONS.values() for f in fs}) | {"t"})
+    fields = _when_fields(amount)
     input_types = {i.event for i in inputs.values()}
-    types = set(DECISIONS) | input_types
+    types = set(contract.BY_NAME) | input_types
     definition: dict = {}
     rules: dict = {}
     catalogue: dict = {}
@@ -600,18 +548,29 @@ def _rules(r: _Reader, cv: Any, inputs: Mapping[str, Input], amount: Amount, mes
         tested = conditions.tested_values(when, "t")
         if not tested:
             r.fail(f["when"].line, f"{where}: when: name the decision it takes (t: ...)")
-        fits = FITS[do]
+        fits = do.fit_names
         for t in sorted(tested):
-            if t not in fits and not ("input" in fits and t in input_types):
+            if t not in fits and not (contract.InputGiven in do.fits and t in input_types):
                 r.fail(f["do"].line, f"{where}: do: {do} cannot carry out a {t!r} decision "
                                      f"(it carries out: {', '.join(fits)})")
-        rules[rule_id] = Rule(rule_id, article, do, freeze(args))
+        rules[rule_id] = Rule(rule_id, article, do, freeze(args), do.arguments(args))
         catalogue[rule_id] = _plain_tree(node)
         definition[rule_id] = {"pri": rank, "all": [{"m": {"$and": tests}}], "run": rule_id}
     return rules, catalogue, definition
 
 
-def _do(r: _Reader, v: Any, where: str, messages: Mapping, mlines: Mapping) -> tuple[str, dict]:
+def _when_fields(amount: Amount) -> frozenset[str]:
+    """The fields a `when` may test: those of the decision events (engine/contract.py), and each
+    row figure with its `was_` twin (posted with an adjustment). A name that is a decision event's
+    and no field is not a field, even if a row figure takes it."""
+    fields = set(contract.ALL_FIELDS)
+    for name, _ in amount.row:
+        fields |= {name, "was_" + name}
+    return frozenset(fields - (set(contract.BY_NAME) - contract.ALL_FIELDS) | {"t"})
+
+
+def _do(r: _Reader, v: Any, where: str, messages: Mapping, mlines: Mapping
+        ) -> tuple[contract.Consequence, dict]:
     if v.kind == "scalar" and isinstance(v.value, str):
         name, args, av = v.value, {}, None
     elif v.kind == "map" and len(v.value) == 1:
@@ -620,10 +579,11 @@ def _do(r: _Reader, v: Any, where: str, messages: Mapping, mlines: Mapping) -> t
         args = {}
     else:
         r.fail(v.line, f"{where}: do: expected a consequence, or {{consequence: {{arguments}}}}")
-    if name not in CONSEQUENCES:
+    if name not in contract.CONSEQUENCE_BY_NAME:
         r.fail(v.line, f"{where}: unknown consequence `do: {name}` "
-                       f"(known: {', '.join(sorted(CONSEQUENCES))})")
-    spec = CONSEQUENCE_ARGS[name]
+                       f"(known: {', '.join(sorted(contract.CONSEQUENCE_BY_NAME))})")
+    consequence = contract.CONSEQUENCE_BY_NAME[name]
+    spec = consequence.arg_kinds
     if av is not None:
         if av.kind == "scalar" and av.value is None:
             av = Y._V("map", {}, av.line)
@@ -633,15 +593,16 @@ def _do(r: _Reader, v: Any, where: str, messages: Mapping, mlines: Mapping) -> t
             what = f"{where}: do: {name}: {key}"
             if isinstance(kind, tuple):
                 args[key] = Y._choice(x, what, kind)
-            elif kind == "bool":
+            elif kind == contract.BOOL:
                 args[key] = Y._bool(x, what)
-            elif kind == "text":
+            elif kind == contract.TEXT:
                 args[key] = Y._text(x, what)
             else:
                 args[key] = r.name(Y._text(x, what), x.line, what)
-                if kind == "diagnostic":
-                    _check_placeholders(r, messages, mlines, args[key], PLACEHOLDERS[name], x.line)
-    return name, args
+                if kind == contract.DIAGNOSTIC:
+                    _check_placeholders(r, messages, mlines, args[key], consequence.placeholders,
+                                        x.line)
+    return consequence, args
 
 
 def _read(path: str, text: str) -> RulesFile:

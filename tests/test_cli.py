@@ -148,7 +148,7 @@ def test_a_broken_custom_rules_file_is_refused_at_its_line(tmp_path, mutate, mes
 
 
 def test_every_consequence_a_rules_file_may_name_is_carried_out():
-    from engine.replay import Replay
-    from engine.rulesfile import CONSEQUENCES
-    import engine
-    assert set(Replay(engine.load_scenario(PDC))._actions) == CONSEQUENCES
+    from engine import contract
+    from engine.replay import _HANDLERS
+    assert set(_HANDLERS) == set(contract.CONSEQUENCES)
+    assert {c.name for c in contract.CONSEQUENCES} == set(contract.CONSEQUENCE_BY_NAME)
