@@ -1,8 +1,9 @@
 """The calendar of a convention, as pure functions of its start and parameters (docs/spec.md 2, 5.1, 5.2, 8).
 
-The term and its periods, the expiry, a notice's last day, exit dates and the call schedule.
-Nothing here decides anything: these are the figures the rules test (a last day, the initial
-term's end, the expiry), computed once, for the replay, `deadlines` and `whatif` alike.
+The term and its periods, the expiry, exit dates and the call schedule. Nothing here decides
+anything: these are the figures the rules test and choose between (a period's end, an exit date,
+the initial term's end, the expiry), computed once, for the replay, `deadlines` and `whatif`
+alike; engine/readings.py asks the rules which of them a notice's last day is.
 """
 
 from __future__ import annotations
@@ -125,25 +126,6 @@ def notification(received: dict, required: tuple[str, ...], runs_from: str,
         return counted, missing, None
     n = max(counted.values()) if runs_from == "last_recipient" else min(counted.values())
     return counted, missing, n
-
-
-def notice_last_day(term: Term, p: Params, by: str, n: dt.date) -> tuple[dt.date, dt.date | None]:
-    """``(N + P, the last day)`` of a notice by ``by`` notified ``n``, in the order of docs/spec.md 5.2
-    and 8.1: the period, the working-day extension, the effect (period end or exit date), then a
-    postponement to the initial term's end. ``p`` are the parameters of N. The last day is None
-    when no period ends late enough (periodic renewal used up)."""
-    raw = last = dates.notice_last_day(n, p.notice_period(by))
-    if p.notice("extend_to_working_day"):
-        last = dates.next_working_day(last)
-    effect = p.notice("effect")
-    if effect == "at_period_end":
-        last = term.at_period_end(last)
-    elif effect == "at_exit_date":
-        last = next_exit_date(last, p.notice("exit_dates"))
-    if (last is not None and last < term.initial_end
-            and p.notice("within_initial_term") == "postponed"):
-        last = term.initial_end
-    return raw, last
 
 
 # ----------------------------------------------------------------------------- calls

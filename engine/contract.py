@@ -226,9 +226,80 @@ class LastDay(Decision):
     by: str = name()
 
 
+# -- readings: events whose answer is one of their figures (engine/readings.py), which the rule
+# that fires names with `do: {take: {figure: ...}}`; no rule leaves the figure as it stands.
+
+
+def candidate(kind: str) -> Any:
+    """A figure a reading's rule may take."""
+    return attrs.field(metadata={"kind": kind, "candidate": True},
+                       validator=attrs.validators.instance_of(_TYPES[kind]))
+
+
+@attrs.frozen
+class NoticePeriod(Decision):
+    """A notice's period has run: which day it ends on, before its effect."""
+
+    t: ClassVar[str] = "notice_period"
+    by: str = name()
+    n: int = day()
+    period_ends: int = candidate(DAY)  # N + P (the party's period in force on N)
+    working_day: int = candidate(DAY)  # the first working day on or after N + P
+    extend_to_working_day: bool = flag()
+
+
+@attrs.frozen
+class NoticeEffect(Decision):
+    """The effect of a notice whose period ends on ``day``."""
+
+    t: ClassVar[str] = "notice_effect"
+    by: str = name()
+    n: int = day()
+    day: int = candidate(DAY)  # the last day so far
+    # the end of the first period that ends on or after `day` (indefinite renewal: the initial
+    # term's end if on or after `day`, else `day`); no such day: none
+    end_of_period: int = candidate(DAY)
+    exit_date: int = candidate(DAY)  # the first exit date on or after `day` (none: no exit_dates)
+    effect: str = name()
+
+
+@attrs.frozen
+class NoticeTerm(Decision):
+    """A notice's last day beside the initial term's."""
+
+    t: ClassVar[str] = "notice_term"
+    by: str = name()
+    n: int = day()
+    day: int = candidate(DAY)  # the last day so far
+    initial_end: int = candidate(DAY)
+    within_initial_term: str = name()
+
+
+@attrs.frozen
+class LastDayCall(Decision):
+    """The call of the period that holds a termination's last day, once the last day has come (or
+    is learned): how many days it keeps."""
+
+    t: ClassVar[str] = "last_day_call"
+    by: str = name()  # a party, or `expiry`
+    expiry: bool = flag()  # the convention ends at its term
+    immediate: bool = flag()
+    covered_days: int = candidate(COUNT)  # the days it covers as it stands
+    days_to_last_day: int = candidate(COUNT)  # from its first covered day to the last day
+    refund_unused: bool = flag()
+    refund_on_default: bool = flag()
+    prorata: str = name()
+
+
+def candidates(cls: type[Decision]) -> tuple[str, ...]:
+    """The figures a reading's rule may take (none: not a reading)."""
+    return tuple(a.name for a in attrs.fields(cls) if a.metadata.get("candidate"))
+
+
 DECISIONS: tuple[type[Decision], ...] = (
     Start, Terminate, PeriodEnd, CallDue, Standing, Payment, Amendment, Signed, Dispute,
-    NoticeReceived, Notice, Displaced, Adjust, LastDay)
+    NoticeReceived, Notice, Displaced, Adjust, LastDay,
+    NoticePeriod, NoticeEffect, NoticeTerm, LastDayCall)
 _FIELD_NAMES: dict[type, tuple[str, ...]] = {
     cls: tuple(a.name for a in attrs.fields(cls)) for cls in DECISIONS + (InputGiven,)}
 
@@ -252,8 +323,10 @@ ALL_FIELDS: frozenset[str] = frozenset(
 # ----------------------------------------------------------------------------- consequences
 
 # The kinds of a consequence's argument: a message of the file (or the engine's), a name, free
-# text, true/false, or one of a tuple of values. Every argument may be left out.
+# text, true/false, a candidate figure of the event, or one of a tuple of values. Every argument
+# may be left out.
 DIAGNOSTIC, TEXT, BOOL = "diagnostic", "text", "bool"
+FIGURE = "figure"  # a candidate field of the decision event (see `candidates`)
 
 
 def _arg(kind: Any, default: Any = None) -> Any:
@@ -287,6 +360,11 @@ class AdjustArgs:
 @attrs.frozen
 class NoteArgs:
     kind: str | None = _arg(NAME)  # the kind of the entry recorded
+
+
+@attrs.frozen
+class TakeArgs:
+    figure: str | None = _arg(FIGURE)  # the candidate figure of the reading's event to take
 
 
 @attrs.frozen
@@ -346,11 +424,14 @@ ADJUST = Consequence("adjust", (Adjust,), AdjustArgs)
 NOTE = Consequence("note", (LastDay,), NoteArgs)
 DISPUTE = Consequence("dispute", (Dispute,), DisputeArgs, frozenset({"line", "court", "step"}))
 SIGNED = Consequence("signed", (Signed,))
+TAKE = Consequence("take", (NoticePeriod, NoticeEffect, NoticeTerm, LastDayCall), TakeArgs)
 
 CONSEQUENCES: tuple[Consequence, ...] = (
     STARTED, TERMINATED, EXPIRE, RENEW, AFTER_TERMINATION, RECORD, AMEND, CALL, OVERDUE, CURED,
     PAYMENT, NOTICE_VOID, DIAGNOSE, TERMINATE_NOW, SUPERSEDE, REFUSE_NOTICE, SCHEDULE_TERMINATION,
-    ADJUST, NOTE, DISPUTE, SIGNED)
+    ADJUST, NOTE, DISPUTE, SIGNED, TAKE)
+# The consequences the replay carries out; `take` answers a reading (engine/readings.py).
+EFFECTS: tuple[Consequence, ...] = tuple(c for c in CONSEQUENCES if c is not TAKE)
 CONSEQUENCE_BY_NAME: dict[str, Consequence] = {c.name: c for c in CONSEQUENCES}
 
 # The consequences that end the convention (a notice that takes effect).

@@ -25,6 +25,7 @@ from typing import Any, Callable
 import attrs
 
 from . import calendar, contract as C, dates, formula, i18n, money, params as P, rulesfile
+from .readings import Readings
 from .errors import ScenarioError
 from .events import (
     AmendmentSigned,
@@ -171,6 +172,7 @@ class Replay:
 
     def run(self) -> Timeline:
         self.decider = Decider(self.rules.definition)
+        self.readings = Readings(self.decider, self.rules)
         try:
             return self._run()
         finally:
@@ -314,7 +316,7 @@ class Replay:
         n = max(n, self.start)
         p = self.params_on(n)
         out.notified = n
-        out.raw_last_day, out.last_day = calendar.notice_last_day(self.term, p, e.by, n)
+        out.raw_last_day, out.last_day = self.readings.notice_last_day(self.term, p, e.by, n)
         return out
 
     def _standing_at(self, day: dt.date) -> str:
@@ -526,21 +528,19 @@ class Replay:
 
     def _target_covered(self, c: Call) -> tuple[int, bool, bool]:
         """Covered days a call should now have; whether the last day's prorata cut them
-        (refund); whether the call is for a period after the last day."""
+        (refund); whether the call is for a period after the last day. The rules say how many
+        days the call of the last day's period keeps (engine/readings.py)."""
         r = self.ruling
-        if r is None or r.by == "expiry" or not r.refund_point:
+        if r is None or not r.refund_point:
             return c.covered_days, False, False
         if c.first > r.last_day:
             return 0, False, c.covered_days > 0
         if c.last >= r.last_day:
-            p = self.params_on(r.last_day)
-            # refund_on_default false: a termination at once for default keeps the whole period
-            # due (the other reading of docs/spec.md 5.6; docs/semantics.md)
-            kept = r.immediate and not p.contribution("refund_on_default")
-            if p.contribution("refund_unused") and p.contribution("prorata") == "days" and not kept:
-                cov = dates.days_between(max(self.start, c.first), r.last_day)
-                if cov < c.covered_days:
-                    return cov, True, False
+            kept = self.readings.days_kept(
+                r.by, r.by == "expiry", r.immediate, c.covered_days,
+                dates.days_between(max(self.start, c.first), r.last_day), self.params_on(r.last_day))
+            if kept != c.covered_days:
+                return kept, True, False
         return c.covered_days, False, False
 
     def _reconcile(self) -> None:
@@ -803,7 +803,7 @@ _HANDLERS: dict[C.Consequence, Callable[[Replay, Any], None]] = C.handlers({
     C.REFUSE_NOTICE: Replay._refuse_notice, C.SCHEDULE_TERMINATION: Replay._schedule_termination,
     C.ADJUST: Replay._adjust, C.NOTE: Replay._note, C.DISPUTE: Replay._dispute,
     C.SIGNED: Replay._signed,
-})
+}, among=C.EFFECTS)
 
 
 def replay(scenario: Scenario, until: dt.date | None = None) -> Timeline:

@@ -553,10 +553,26 @@ def _rules(r: _Reader, cv: Any, inputs: Mapping[str, Input], amount: Amount, mes
             if t not in fits and not (contract.InputGiven in do.fits and t in input_types):
                 r.fail(f["do"].line, f"{where}: do: {do} cannot carry out a {t!r} decision "
                                      f"(it carries out: {', '.join(fits)})")
+        _check_figures(r, f["do"].line, where, do, args, tested)
         rules[rule_id] = Rule(rule_id, article, do, freeze(args), do.arguments(args))
         catalogue[rule_id] = _plain_tree(node)
         definition[rule_id] = {"pri": rank, "all": [{"m": {"$and": tests}}], "run": rule_id}
     return rules, catalogue, definition
+
+
+def _check_figures(r: _Reader, line: int, where: str, do: contract.Consequence, args: Mapping,
+                   tested: Any) -> None:
+    """A `do` argument naming a figure to take names one that each decision it takes offers."""
+    for key, kind in do.arg_kinds.items():
+        if kind != contract.FIGURE:
+            continue
+        if key not in args:
+            r.fail(line, f"{where}: do: {do}: name the {key} it takes")
+        for t in sorted(tested):
+            offered = contract.candidates(contract.BY_NAME[t])
+            if args[key] not in offered:
+                r.fail(line, f"{where}: do: {do}: {key}: {args[key]!r} is not a figure of the "
+                             f"{t!r} decision (it offers: {', '.join(offered)})")
 
 
 def _when_fields(amount: Amount) -> frozenset[str]:

@@ -490,6 +490,22 @@ rules:
             - {last_day: {field: ruling_last_day}, n: {gte: {field: ruling_n}}}
     do: {supersede: {because: ranking}}
   dpo.notice: {article: Art. 9, when: {t: notice}, do: schedule_termination}
+  dpo.working_day: {article: Art. 9, when: {t: notice_period, extend_to_working_day: true}, do: {take: {figure: working_day}}}
+  dpo.at_period_end: {article: Art. 9, when: {t: notice_effect, effect: at_period_end}, do: {take: {figure: end_of_period}}}
+  dpo.at_exit_date: {article: Art. 9, when: {t: notice_effect, effect: at_exit_date}, do: {take: {figure: exit_date}}}
+  dpo.postponed: {article: Art. 3, when: {t: notice_term, within_initial_term: postponed, day: {lt: {field: initial_end}}}, do: {take: {figure: initial_end}}}
+  dpo.prorata:
+    article: Art. 7
+    when:
+      t: last_day_call
+      expiry: false
+      refund_unused: true
+      prorata: days
+      days_to_last_day: {lt: {field: covered_days}}
+      any:
+        - {immediate: false}
+        - {refund_on_default: true}
+    do: {take: {figure: days_to_last_day}}
   dpo.late_fact: {article: Art. 7, when: {t: adjust, refund: false}, do: adjust}
   dpo.refund: {article: Art. 7, when: {t: adjust, refund: true}, do: adjust}
   dpo.amicable_step_skipped: {article: Art. 11, when: {t: dispute, step: referred, amicable_open: false}, do: {dispute: {court: Tribunal administratif de Rouen, diagnostic: amicable_step_skipped}}}
@@ -832,6 +848,18 @@ def _catalogue(prefix: str, articles, parties, inputs: dict, immediate_by: str |
         {"supersede": {"because": "ranking"}})
     for p in parties:
         add(f"notice_{p}", {"t": "notice", "by": p}, "schedule_termination")
+    add("working_day", {"t": "notice_period", "extend_to_working_day": True},
+        {"take": {"figure": "working_day"}})
+    add("at_period_end", {"t": "notice_effect", "effect": "at_period_end"},
+        {"take": {"figure": "end_of_period"}})
+    add("at_exit_date", {"t": "notice_effect", "effect": "at_exit_date"},
+        {"take": {"figure": "exit_date"}})
+    add("postponed", {"t": "notice_term", "within_initial_term": "postponed",
+                      "day": {"lt": {"field": "initial_end"}}}, {"take": {"figure": "initial_end"}})
+    add("prorata", {"t": "last_day_call", "expiry": False, "refund_unused": True, "prorata": "days",
+                    "days_to_last_day": {"lt": {"field": "covered_days"}},
+                    "any": [{"immediate": False}, {"refund_on_default": True}]},
+        {"take": {"figure": "days_to_last_day"}})
     add("late_fact", {"t": "adjust", "refund": False}, "adjust")
     add("refund", {"t": "adjust", "refund": True}, "adjust")
     if note_by:

@@ -1,0 +1,177 @@
+"""The readings a rules file owns (issue 14 item 2, engine/readings.py): when a notice ends (the
+working-day extension, the effect, the postponement within the initial term) and how many days
+the call of a termination's last day keeps (the refund). Each test edits one rule of a copy of a
+shipped rules file, in a temporary folder, and shows the answer change with no change to engine/
+and no parameter override: the rule, not Python, takes the reading."""
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+import engine
+from engine import rulesfile
+from engine.deadlines import deadlines
+
+D = dt.date.fromisoformat
+
+
+def shipped(rid: str) -> str:
+    return Path(rulesfile.find(rid)).read_text(encoding="utf-8")
+
+
+def edited(tmp_path: Path, rid: str, old: str, new: str) -> str:
+    """A copy of a shipped rules file with ``old`` (found exactly once) replaced by ``new``."""
+    text = shipped(rid)
+    assert text.count(old) == 1, f"{old!r} is not once in {rid}"
+    path = tmp_path / f"{rid}-copy.yaml"
+    path.write_text(text.replace(old, new), encoding="utf-8")
+    return str(path)
+
+
+def run(convention: str, body: str, horizon: str = "2028-12-31"):
+    s = engine.load_scenario(f"scenario: 1\nconvention: {convention}\nname: x\n{body}\nhorizon: {horizon}\n")
+    return s, engine.replay(s)
+
+
+DEMAT = ("start: 2026-01-01\nmember: {agents: 1480}\nconsultations: {2025: 112}\nevents:\n"
+         "  - {date: 2026-01-20, type: payment, amount: \"500.00\"}\n"
+         "  - {date: 2027-01-20, type: payment, amount: \"500.00\"}\n")
+
+
+def demat_notice(received: str, by: str = "member") -> str:
+    to = "{cdg: %s, archives: %s}" % (received, received) if by == "member" else "{member: %s}" % received
+    return DEMAT + f"  - {{date: {received}, type: notice, by: {by}, received: {to}}}\n"
+
+
+def test_the_shipped_readings_are_rules_of_each_file():
+    for rid in ("cdg62-demat", "cdg62-medecine", "cdg62-assurance"):
+        rules = rulesfile.load(rulesfile.find(rid))
+        taken = {rule.given.figure for rule in rules.rules.values() if rule.do.name == "take"}
+        assert taken == {"working_day", "end_of_period", "exit_date", "initial_end", "days_to_last_day"}, rid
+
+
+# ---------------------------------------------------------------------------- working day
+
+def test_a_rules_file_extends_to_the_working_day_without_the_parameter(tmp_path):
+    """N = 2027-03-15, N + P2M = 2027-05-15, a Saturday. The shipped file (extend_to_working_day
+    false) keeps it; a copy whose working-day rule no longer asks for the parameter moves it to
+    Tuesday 2027-05-18 (Monday 17 May 2027 is Whit Monday, a public holiday)."""
+    _, base = run("cdg62-demat", demat_notice("2027-03-15"))
+    assert base.termination.last_day == D("2027-05-15")
+    path = edited(tmp_path, "cdg62-demat", "when: {t: notice_period, extend_to_working_day: true}",
+                  "when: {t: notice_period}")
+    _, tl = run(path, demat_notice("2027-03-15"))
+    assert tl.termination.last_day == D("2027-05-18")
+    # deadlines asks the same rules: a notice given on 2027-03-15 would end on that Tuesday
+    s, quiet = run(path, DEMAT)
+    d = deadlines(s, quiet, D("2027-03-15"))
+    assert d.notice("member").earliest_last_day == D("2027-05-18")
+
+
+def test_without_the_working_day_rule_the_parameter_changes_nothing(tmp_path):
+    path = edited(tmp_path, "cdg62-demat", "when: {t: notice_period, extend_to_working_day: true}",
+                  "when: {t: notice_period, extend_to_working_day: true, by: cdg}")
+    _, tl = run(path, "overrides: {notice: {extend_to_working_day: true}}\n" + demat_notice("2027-03-15"))
+    assert tl.termination.last_day == D("2027-05-15")  # the member's notice: no rule extends it
+    _, shipped_tl = run("cdg62-demat", "overrides: {notice: {extend_to_working_day: true}}\n"
+                        + demat_notice("2027-03-15"))
+    assert shipped_tl.termination.last_day == D("2027-05-18")
+
+
+# ---------------------------------------------------------------------------- effect
+
+MEDECINE = ("start: 2026-03-01\npayroll: {2025: \"900000.00\"}\nevents:\n"
+            "  - {date: 2026-05-04, type: notice, by: member, received: {cdg: 2026-05-04}}\n")
+
+
+def test_a_rules_file_without_the_period_end_rule_ends_a_notice_after_its_period(tmp_path):
+    """cdg62-medecine (effect at_period_end): N = 2026-05-04 + P3M = 2026-08-04, the period ends
+    2027-02-28. A copy whose effect rule takes the day as it is ends the notice on 2026-08-04."""
+    _, base = run("cdg62-medecine", MEDECINE, "2027-06-30")
+    assert base.termination.last_day == D("2027-02-28")
+    path = edited(tmp_path, "cdg62-medecine", "do: {take: {figure: end_of_period}}",
+                  "do: {take: {figure: day}}")
+    _, tl = run(path, MEDECINE, "2027-06-30")
+    assert tl.termination.last_day == D("2026-08-04")
+
+
+def test_a_rules_file_moves_the_exit_date(tmp_path):
+    """cdg62-assurance (at_exit_date, 12-31): N = 2026-06-30, N + P6M = 2026-12-30, exit
+    2026-12-31. A copy whose exit-date rule keeps the day as it is ends on 2026-12-30."""
+    body = ("start: 2026-01-01\ninsured_base: {2025: \"750000.00\"}\nevents:\n"
+            "  - {date: 2026-07-03, type: notice, by: member, received: {cdg: 2026-06-30}}\n")
+    _, base = run("cdg62-assurance", body, "2027-06-30")
+    assert base.termination.last_day == D("2026-12-31")
+    path = edited(tmp_path, "cdg62-assurance", "do: {take: {figure: exit_date}}",
+                  "do: {take: {figure: day}}")
+    _, tl = run(path, body, "2027-06-30")
+    assert tl.termination.last_day == D("2026-12-30")
+
+
+# ---------------------------------------------------------------------------- postponement
+
+def test_a_rules_file_postpones_a_notice_to_the_initial_terms_end(tmp_path):
+    """cdg62-demat allows a notice inside the initial term (2027-05-10 stands). A copy whose
+    postponement rule no longer asks for `within_initial_term: postponed` moves it to the initial
+    term's last day, 2028-12-31."""
+    _, base = run("cdg62-demat", demat_notice("2027-03-10"), "2029-06-30")
+    assert base.termination.last_day == D("2027-05-10")
+    path = edited(tmp_path, "cdg62-demat",
+                  "when: {t: notice_term, within_initial_term: postponed, day: {lt: {field: initial_end}}}",
+                  "when: {t: notice_term, day: {lt: {field: initial_end}}}")
+    _, tl = run(path, demat_notice("2027-03-10"), "2029-06-30")
+    assert tl.termination.last_day == D("2028-12-31")
+
+
+# ---------------------------------------------------------------------------- refund
+
+def test_a_rules_file_without_the_prorata_rule_keeps_the_whole_year_due(tmp_path):
+    """The shipped file cuts 2027 to 130 days (500.00 → 178.08) on the last day 2027-05-10; a
+    copy whose prorata rule asks for `refund_unused: false` keeps the year whole."""
+    _, base = run("cdg62-demat", demat_notice("2027-03-10"), "2027-12-31")
+    assert (base.contribution(2027).covered_days, base.contribution(2027).due) == (130, Decimal("178.08"))
+    path = edited(tmp_path, "cdg62-demat",
+                  "      t: last_day_call\n      expiry: false\n      refund_unused: true\n",
+                  "      t: last_day_call\n      expiry: false\n      refund_unused: false\n")
+    _, tl = run(path, demat_notice("2027-03-10"), "2027-12-31")
+    assert (tl.contribution(2027).covered_days, tl.contribution(2027).due) == (365, Decimal("500.00"))
+    assert not [e for e in tl.entries if e.kind == "contribution_adjusted"]
+
+
+def test_a_rules_file_refuses_the_refund_to_one_party_only(tmp_path):
+    """A copy whose prorata rule applies to the cdg's notices only: the member's notice keeps 2027
+    whole, a cdg notice still cuts it (N = 2027-03-10 + P6M = 2027-09-10: 253 days)."""
+    path = edited(tmp_path, "cdg62-demat",
+                  "      t: last_day_call\n      expiry: false\n",
+                  "      t: last_day_call\n      by: cdg\n      expiry: false\n")
+    _, member = run(path, demat_notice("2027-03-10"), "2027-12-31")
+    assert member.contribution(2027).covered_days == 365
+    _, cdg = run(path, demat_notice("2027-03-10", by="cdg"), "2027-12-31")
+    assert (cdg.termination.last_day, cdg.contribution(2027).covered_days) == (D("2027-09-10"), 253)
+
+
+# ---------------------------------------------------------------------------- loading
+
+@pytest.mark.parametrize("do, words", [
+    ("{take: {figure: raw}}", ("'raw' is not a figure of the 'notice_period' decision",
+                               "period_ends, working_day")),
+    ("take", ("name the figure it takes",)),
+])
+def test_a_take_that_names_no_figure_of_its_decision_is_refused(tmp_path, do, words):
+    path = edited(tmp_path, "cdg62-demat", "do: {take: {figure: working_day}}", f"do: {do}")
+    with pytest.raises(rulesfile.RulesError) as e:
+        rulesfile.load(path)
+    assert e.value.line > 0
+    for w in words:
+        assert w in e.value.message, e.value.message
+
+
+def test_take_carries_out_no_other_decision(tmp_path):
+    path = edited(tmp_path, "cdg62-demat", "when: {t: notice_period, extend_to_working_day: true}",
+                  "when: {t: notice, by: member}")
+    with pytest.raises(rulesfile.RulesError) as e:
+        rulesfile.load(path)
+    assert "take cannot carry out a 'notice' decision" in e.value.message
