@@ -116,6 +116,9 @@ class Standing(Decision):
     t: ClassVar[str] = "standing"
     overdue: int = cents()
     standing: str = name()
+    # posted by the day's payment-default check (phase (e), after the day's calls), not by a
+    # payment or a correction: the rules say which of them may start a default
+    daily_check: bool = flag()
 
 
 @attrs.frozen

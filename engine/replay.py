@@ -612,15 +612,13 @@ class Replay:
         self._entry("default_cured", {})
 
     def _check_standing(self, overdue_check: bool = False) -> None:
-        """Ask the rules about the standing when it may change: a default starts only in the
-        day's phase (e) (``overdue_check``); a cure whenever money or a lower due covers all.
-        Nothing is posted while the overdue amount agrees with the standing."""
-        in_default = self.standing.now == "in_default"
-        if not in_default and not overdue_check:
-            return
-        if self.ledger.any_overdue(self.today) != in_default:
+        """Ask the rules about the standing when it may change: in the day's phase (e)
+        (``overdue_check``), and after money or a lower due. The rules say when a default may
+        start (the shipped files: only in phase (e)) and when it is cured. Nothing is posted while
+        the overdue amount agrees with the standing."""
+        if self.ledger.any_overdue(self.today) != (self.standing.now == "in_default"):
             self._decide(C.Standing(overdue=_cents(self.ledger.overdue(self.today)),
-                                    standing=self.standing.now))
+                                    standing=self.standing.now, daily_check=overdue_check))
 
     def _payment(self, e: PaymentReceived) -> None:
         self.ledger.receive(e.amount)

@@ -466,7 +466,7 @@ rules:
   dpo.amendment_term: {article: Art. 10, when: {t: amendment, touches_term: true}, do: {amend: {diagnostic: amendment_ineffective}}}
   dpo.amendment: {article: Art. 10, when: {t: amendment}, do: amend}
   dpo.call: {article: Art. 7, when: {t: call}, do: call}
-  dpo.default: {article: Art. 8, when: {t: standing, overdue: {gt: 0}, standing: current}, do: overdue}
+  dpo.default: {article: Art. 8, when: {t: standing, overdue: {gt: 0}, standing: current, daily_check: true}, do: overdue}
   dpo.cured: {article: Art. 8, when: {t: standing, overdue: 0, standing: in_default}, do: cured}
   dpo.payment: {article: Art. 7, when: {t: payment}, do: payment}
   dpo.notice_void:
@@ -825,7 +825,8 @@ def _catalogue(prefix: str, articles, parties, inputs: dict, immediate_by: str |
         {"amend": {"diagnostic": "amendment_ineffective"}})
     add("amendment", {"t": "amendment"}, "amend")
     add("call", {"t": "call"}, "call")
-    add("default", {"t": "standing", "overdue": {"gt": 0}, "standing": "current"}, "overdue")
+    add("default", {"t": "standing", "overdue": {"gt": 0}, "standing": "current",
+                    "daily_check": True}, "overdue")
     add("cured", {"t": "standing", "overdue": 0, "standing": "in_default"}, "cured")
     add("payment", {"t": "payment"}, "payment")
     add("notice_void", {"t": "notice_received", "any": [
@@ -1225,9 +1226,9 @@ RULES_MISTAKES = [
     pytest.param("dpo.call: {article: Art. 7, when: {t: call}, do: call}",
                  "dpo.call:\n    article: Art. 7\n    when:\n      t: call\n      colour: red\n    do: call",
                  "colour: red", ("unknown field", "colour"), id="unknown-when-field"),
-    pytest.param("dpo.default: {article: Art. 8, when: {t: standing, overdue: {gt: 0}, standing: current}, do: overdue}",
+    pytest.param("dpo.default: {article: Art. 8, when: {t: standing, overdue: {gt: 0}, standing: current, daily_check: true}, do: overdue}",
                  "dpo.default:\n    article: Art. 8\n    when:\n      t: standing\n      overdue:\n"
-                 "        greater: 0\n      standing: current\n    do: overdue",
+                 "        greater: 0\n      standing: current\n      daily_check: true\n    do: overdue",
                  "greater: 0", ("unknown operator", "greater"), id="unknown-operator"),
     pytest.param("annual: {round: {mul: [{param: contribution.price}, {current: agents}]}}",
                  "annual: {round: {mul: [{param: contribution.cost}, {current: agents}]}}",

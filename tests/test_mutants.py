@@ -776,7 +776,7 @@ def test_a_default_on_the_horizon_day_is_recorded():
 def test_rules_see_money_in_cents(tmp_path):
     """replay.py `_cents`: ``* 100`` (100 -> 101 or 99). A rule that tests an exact overdue
     amount, 1000.00 = 100000 cents."""
-    old = "    when: {t: standing, overdue: {gt: 0}, standing: current}\n"
+    old = "    when: {t: standing, overdue: {gt: 0}, standing: current, daily_check: true}\n"
     path = tmp_path / "cents.yaml"
     path.write_text(DEMAT.replace(old, old.replace("{gt: 0}", "100000")), encoding="utf-8")
     t = run(convention=str(path), member="{agents: 1000}", inputs="consultations: {2025: 200}",

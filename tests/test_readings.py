@@ -175,3 +175,21 @@ def test_take_carries_out_no_other_decision(tmp_path):
     with pytest.raises(rulesfile.RulesError) as e:
         rulesfile.load(path)
     assert "take cannot carry out a 'notice' decision" in e.value.message
+
+
+# ---------------------------------------------------------------------------- standing
+
+def test_a_rules_file_says_when_a_default_may_start(tmp_path):
+    """The standing is posted whenever something overdue disagrees with it, with `daily_check`
+    saying whether the day's phase (e) check posts it. The shipped rule starts a default only
+    there: the 2026 call (500.00, due 2026-01-31) unpaid is a default on 2026-02-01. A copy whose
+    rule wants `daily_check: false` starts it only when money that does not cover it arrives
+    (2026-03-02)."""
+    body = ("start: 2026-01-01\nmember: {agents: 1480}\nconsultations: {2025: 112}\nevents:\n"
+            "  - {date: 2026-03-02, type: payment, amount: \"100.00\"}\n")
+    _, base = run("cdg62-demat", body, "2026-12-31")
+    assert [e.date for e in base.entries if e.kind == "payment_overdue"] == [D("2026-02-01")]
+    path = edited(tmp_path, "cdg62-demat", "standing: current, daily_check: true}",
+                  "standing: current, daily_check: false}")
+    _, tl = run(path, body, "2026-12-31")
+    assert [e.date for e in tl.entries if e.kind == "payment_overdue"] == [D("2026-03-02")]
