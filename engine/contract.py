@@ -370,10 +370,18 @@ class TakeArgs:
     figure: str | None = _arg(FIGURE)  # the candidate figure of the reading's event to take
 
 
+# The steps of a dispute a scenario gives (engine/loader.py reads them).
+DISPUTE_STEPS = ("opened", "settled", "referred")
+
+
 @attrs.frozen
 class DisputeArgs:
     court: str | None = _arg(TEXT)
     diagnostic: str | None = _arg(DIAGNOSTIC)
+    # the step that opens an amicable attempt, and the one that ends it (each referral to the
+    # court comes after its own attempt): the dispute events' `amicable_open` follows them
+    opens: str | None = _arg(DISPUTE_STEPS)
+    closes: str | None = _arg(DISPUTE_STEPS)
 
 
 @attrs.frozen

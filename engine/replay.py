@@ -145,8 +145,8 @@ class Replay:
         self.ruling: _Ruling | None = None
         self.first_notified: dt.date | None = None
         self.terminated = False
-        # An amicable attempt opened and not yet followed by a referral (each referral to the
-        # court comes after its own attempt).
+        # An amicable attempt opened and not yet closed, by the steps the rule of each dispute
+        # event names (`do: {dispute: {opens: ..., closes: ...}}`).
         self.amicable_attempt = False
         self._generation = 0
         self._rule = CATCH_ALL
@@ -715,9 +715,9 @@ class Replay:
         code = self._args.diagnostic
         if code:
             self._diag(self.today, code, {"line": e.line, "court": court or "", "step": e.step})
-        if e.step == "opened":
+        if e.step == self._args.opens:
             self.amicable_attempt = True
-        elif e.step == "referred":
+        elif e.step == self._args.closes:
             self.amicable_attempt = False
         detail = {"step": e.step}
         if e.step == "referred" and court:

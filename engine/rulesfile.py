@@ -39,7 +39,7 @@ class RulesError(ScenarioError):
 
 # The built-in scenario events; a rules file adds one event type per input.
 BUILTIN_EVENTS = ("payment", "amendment", "notice", "dispute", "signed")
-DISPUTE_STEPS = ("opened", "settled", "referred")
+DISPUTE_STEPS = contract.DISPUTE_STEPS
 
 # The decision events and the consequences are declared once, in engine/contract.py; this module
 # checks each rule's `when` and `do` against them (see `_rules` and `_do`).

@@ -509,7 +509,7 @@ rules:
   dpo.late_fact: {article: Art. 7, when: {t: adjust, refund: false}, do: adjust}
   dpo.refund: {article: Art. 7, when: {t: adjust, refund: true}, do: adjust}
   dpo.amicable_step_skipped: {article: Art. 11, when: {t: dispute, step: referred, amicable_open: false}, do: {dispute: {court: Tribunal administratif de Rouen, diagnostic: amicable_step_skipped}}}
-  dpo.dispute: {article: Art. 11, when: {t: dispute}, do: {dispute: {court: Tribunal administratif de Rouen}}}
+  dpo.dispute: {article: Art. 11, when: {t: dispute}, do: {dispute: {court: Tribunal administratif de Rouen, opens: opened, closes: referred}}}
   dpo.signed: {article: Signature, when: {t: signed}, do: signed}
 """
 
@@ -867,7 +867,8 @@ def _catalogue(prefix: str, articles, parties, inputs: dict, immediate_by: str |
         add("files_returned", {"t": "last_day", "by": note_by}, {"note": {"kind": "files_returned"}})
     add("skipped", {"t": "dispute", "step": "referred", "amicable_open": False},
         {"dispute": {"court": "Tribunal de Nulle-Part", "diagnostic": "skipped"}})
-    add("dispute", {"t": "dispute"}, {"dispute": {"court": "Tribunal de Nulle-Part"}})
+    add("dispute", {"t": "dispute"}, {"dispute": {"court": "Tribunal de Nulle-Part", "opens": "opened",
+                                                  "closes": "referred"}})
     add("signed", {"t": "signed"}, "signed")
     return rules
 
@@ -1251,8 +1252,8 @@ RULES_MISTAKES = [
                  "    price:", ("contribution.price", "thirty"), id="bad-dated-value"),
     pytest.param("      value: \"30.00\"\n", "      values:\n        2027-01-01: \"30.00\"\n        2028-02-30: \"31.00\"\n",
                  "2028-02-30", ("2028-02-30",), id="bad-dated-value-date"),
-    pytest.param("do: {dispute: {court: Tribunal administratif de Rouen}}",
-                 "do: {dispute: {court: Tribunal administratif de Rouen, judge: Salomon}}",
+    pytest.param("do: {dispute: {court: Tribunal administratif de Rouen, opens: opened, closes: referred}}",
+                 "do: {dispute: {court: Tribunal administratif de Rouen, opens: opened, closes: referred, judge: Salomon}}",
                  "judge: Salomon", ("judge",), id="do-argument-not-allowed"),
     pytest.param("rules_format: 2", "rules_format: 1", "rules_format: 1", ("rules_format", "2"), id="format-1"),
 ]

@@ -193,3 +193,19 @@ def test_a_rules_file_says_when_a_default_may_start(tmp_path):
                   "standing: current, daily_check: false}")
     _, tl = run(path, body, "2026-12-31")
     assert [e.date for e in tl.entries if e.kind == "payment_overdue"] == [D("2026-03-02")]
+
+
+# ---------------------------------------------------------------------------- amicable attempt
+
+def test_a_rules_file_says_which_steps_open_and_close_an_amicable_attempt(tmp_path):
+    """cdg62-demat: opened, referred, referred again: the second referral comes without its own
+    attempt (amicable_step_skipped). A copy whose dispute rule no longer closes the attempt on a
+    referral flags nothing."""
+    body = (DEMAT + "  - {date: 2027-02-01, type: dispute, step: opened}\n"
+            "  - {date: 2027-03-01, type: dispute, step: referred}\n"
+            "  - {date: 2027-04-01, type: dispute, step: referred}\n")
+    _, base = run("cdg62-demat", body)
+    assert [d.date for d in base.diagnostics if d.code == "amicable_step_skipped"] == [D("2027-04-01")]
+    path = edited(tmp_path, "cdg62-demat", "opens: opened, closes: referred}}", "opens: opened}}")
+    _, tl = run(path, body)
+    assert not [d for d in tl.diagnostics if d.code == "amicable_step_skipped"]
