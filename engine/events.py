@@ -64,6 +64,7 @@ class Event:
 class PaymentReceived(Event):
     type: str = "payment"
     amount: Decimal
+    for_year: int | None = None  # the year it pays (`for:` in the scenario, docs/spec.md 4 and 5.5)
 
 
 @attrs.frozen(kw_only=True)

@@ -213,7 +213,7 @@ DETAIL_KEYS_FR = {
     "period_days": "jours de la période", "due": "dû", "due_date": "échéance de paiement",
     "basis_year": "année de référence", "basis_for": "à la place de", "from": "avant", "to": "après",
     "count": "nombre",
-    "amount": "montant", "overdue": "impayé", "ref": "référence", "effective": "effet le",
+    "amount": "montant", "for": "pour l'année", "overdue": "impayé", "ref": "référence", "effective": "effet le",
     "step": "étape", "court": "juridiction", "previous": "valeur précédente",
 }
 
@@ -343,6 +343,11 @@ ENGINE_MESSAGES: dict[str, dict[str, str]] = {
         "en": "notice by {by} (line {line}) was notified before the start: it counts from {start}",
         "fr": "la dénonciation par {by} (ligne {line}) a été notifiée avant le début : elle compte "
               "à partir du {start}"},
+    "payment_for_uncalled_year": {
+        "en": "payment of {amount} (line {line}) is for {year}, a year not called on its date: "
+              "it is allocated as a payment that names no year",
+        "fr": "le paiement de {amount} (ligne {line}) est pour {year}, année non appelée à sa "
+              "date : il est imputé comme un paiement qui ne désigne pas d'année"},
     "notice_superseded": {
         "en": "notice by {by} (line {line}) has no effect: an earlier termination rules",
         "fr": "la dénonciation par {by} (ligne {line}) est sans effet : une fin plus proche prévaut"},

@@ -1,9 +1,12 @@
 """The ledger: calls, the amounts each is due in, money received and how it is allocated.
 
-Allocation is a pure function, recomputed after every call, payment and adjustment (docs/spec.md 5.5):
-all money received goes to the calls oldest first, each up to its due, within a call to its
-amounts in due-date order; what is left stays on the latest call (a credit); money received
-before any call is unallocated.
+Allocation is a pure function, recomputed after every call, payment and adjustment (docs/spec.md
+5.5). The amounts owed are each call's first amount and each later increase, each with
+its own due date. A payment that names a year goes first to that year's amounts in due-date
+order; all other money (and what is left of those payments) goes to the uncovered amounts in
+due-date order, the earliest due first, equal due dates the older period first (Code civil
+art. 1342-10: a debt already due, and among those the oldest). What is left stays on the latest
+call (a credit); money received before any call is unallocated.
 """
 
 from __future__ import annotations
@@ -48,19 +51,42 @@ class Call:
         return self.first.year
 
 
+@attrs.frozen
+class Owed:
+    """One amount owed, as allocated now: a call's first amount or a later increase."""
+
+    first: dt.date  # the called period's first day (its call's key)
+    year: int  # the called period's year
+    due_date: dt.date
+    amount: Decimal
+    covered: Decimal
+
+    @property
+    def uncovered(self) -> Decimal:
+        return self.amount - self.covered
+
+
 class Ledger:
     def __init__(self) -> None:
         self.calls: dict[dt.date, Call] = {}  # in call order, which is the periods' order
         self.received = money.ZERO
         self.unallocated = money.ZERO
+        # Money received, in order: (amount, the year it names or None).
+        self.payments: list[tuple[Decimal, int | None]] = []
 
     def add(self, call: Call, due_date: dt.date) -> None:
         call.charges.append(Charge(due_date, call.due))
         self.calls[call.first] = call
         self.allocate()
 
-    def receive(self, amount: Decimal) -> None:
+    def called(self, year: int) -> bool:
+        """Whether a period of calendar ``year`` has been called (a payment may name it)."""
+        return any(first.year == year for first in self.calls)
+
+    def receive(self, amount: Decimal, year: int | None = None) -> None:
+        """Money received; ``year``: the called year the payment names (docs/spec.md 5.5, `for`)."""
         self.received += amount
+        self.payments.append((amount, year))
         self.allocate()
 
     def change_due(self, call: Call, due: Decimal, due_date: dt.date) -> None:
@@ -79,25 +105,53 @@ class Ledger:
                     break
         call.due = due
 
+    def _in_order(self) -> list[tuple[Call, Charge]]:
+        """Every amount in the order money goes to it: due date, then the older period, then
+        the order the call's amounts were created in."""
+        out = [(i, j, call, c) for i, call in enumerate(self.calls.values())
+               for j, c in enumerate(call.charges)]
+        out.sort(key=lambda t: (t[3].due_date, t[0], t[1]))
+        return [(call, c) for _, _, call, c in out]
+
     def allocate(self) -> None:
-        """Calls are made in order and a call's amounts are added in due-date order (the call,
-        then increases due later), so both are walked as stored."""
-        remaining = self.received
+        """Payments that name a year first (to that year's amounts, earliest due first), then
+        the rest of the money to every uncovered amount, earliest due first."""
         if not self.calls:
-            self.unallocated = remaining
+            self.unallocated = self.received
             return
         self.unallocated = money.ZERO
-        zero = money.ZERO
+        order = self._in_order()
+        for _, c in order:
+            c.covered = money.ZERO
+        rest = money.ZERO
+        for amount, year in self.payments:
+            if year is not None:
+                for call, c in order:
+                    if not amount:
+                        break
+                    if call.year == year and c.covered < c.amount:
+                        take = min(amount, c.amount - c.covered)
+                        c.covered += take
+                        amount -= take
+            rest += amount
+        for _, c in order:
+            if not rest:
+                break
+            if c.covered < c.amount:
+                take = min(rest, c.amount - c.covered)
+                c.covered += take
+                rest -= take
         call: Any = None
         for call in self.calls.values():
-            paid = zero
-            for c in call.charges:
-                take = c.amount if remaining >= c.amount else remaining
-                c.covered = take
-                paid += take
-                remaining -= take
-            call.paid = paid
-        call.paid += remaining
+            call.paid = sum((c.covered for c in call.charges), money.ZERO)
+        call.paid += rest  # what is left: a credit on the latest call
+
+    def amounts(self) -> tuple[Owed, ...]:
+        """Every amount owed (each call's first amount and each later increase; a decrease
+        lowers them), with its due date and what the money received covers of it, in the order
+        money goes to them (earliest due first). Amounts lowered to nothing are left out."""
+        return tuple(Owed(call.first, call.year, c.due_date, c.amount, c.covered)
+                     for call, c in self._in_order() if c.amount)
 
     def overdue(self, today: dt.date) -> Decimal:
         """What is owed on amounts whose due date is before ``today``."""

@@ -82,7 +82,7 @@ def _input_value(v: _V, what: str, inp: rulesfile.Input) -> Any:
 
 
 _EVENT_KEYS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
-    "payment": (("amount",), ()),
+    "payment": (("amount",), ("for",)),
     "amendment": (("effective", "set"), ("ref",)),
     "notice": (("by", "received"), ("sent", "reason")),
     "dispute": (("step",), ()),
@@ -178,7 +178,10 @@ def _event(v: _V, index: int, rules: rulesfile.RulesFile, base: Mapping | None =
         value = _input_value(f[inp.field], f"{where}: {inp.field}", inp)
         return InputGiven(**common, type=kind, input=inp.name, value=value, field=inp.field, year=year)
     if kind == "payment":
-        return PaymentReceived(**common, amount=_amount(f["amount"], f"{where}: amount", allow_zero=False))
+        fv = f.get("for")
+        for_year = None if fv is None or (fv.kind == "scalar" and fv.value is None) else _year(fv, f"{where}: for")
+        return PaymentReceived(**common, amount=_amount(f["amount"], f"{where}: amount", allow_zero=False),
+                               for_year=for_year)
     if kind == "amendment":
         effective = _date(f["effective"], f"{where}: effective")
         tree = _parameters(f["set"], f"{where}: set", rules)

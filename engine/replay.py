@@ -621,8 +621,17 @@ class Replay:
                                     standing=self.standing.now, daily_check=overdue_check))
 
     def _payment(self, e: PaymentReceived) -> None:
-        self.ledger.receive(e.amount)
-        self._entry("payment_received", {"amount": e.amount})
+        year = e.for_year
+        if year is not None and not self.ledger.called(year):
+            # docs/spec.md 5.5: only a year already called on the payment's date can be named.
+            self._diag(self.today, "payment_for_uncalled_year",
+                       {"line": e.line, "year": year, "amount": e.amount})
+            year = None
+        self.ledger.receive(e.amount, year)
+        detail: dict[str, Any] = {"amount": e.amount}
+        if year is not None:
+            detail["for"] = year
+        self._entry("payment_received", detail)
         self._check_standing()
 
     # -- notices

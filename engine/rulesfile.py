@@ -61,6 +61,7 @@ PLACEHOLDERS: dict[str, frozenset] = {
     "event_after_termination": frozenset({"type", "date", "line"}),
     "notice_missing_recipient": frozenset({"by", "line", "missing"}),
     "notice_before_start": frozenset({"by", "line", "start"}),
+    "payment_for_uncalled_year": frozenset({"line", "year", "amount"}),
     "notice_superseded": frozenset({"by", "line"}),
     "notice_after_expiry": frozenset({"by", "line"}),
     "notice_displaced": frozenset({"by", "notified", "line"}),

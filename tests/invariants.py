@@ -237,18 +237,48 @@ def check_balance(tl) -> None:
         assert d["balance"] != "-0.00", f"year {c.year}: balance written -0.00"
 
 
-def check_allocation_oldest_first(tl) -> None:
-    """docs/spec.md 5.5: money goes to the called years oldest first, each up to its due; only the latest
-    called year holds what is left."""
-    cs = sorted(tl.contributions, key=lambda c: c.year)
-    for i, c in enumerate(cs[:-1]):
-        assert Decimal(0) <= c.paid <= c.due, f"year {c.year} (not the latest): paid {c.paid} outside 0..due {c.due}"
-        if c.paid < c.due:
-            later = [(o.year, o.paid) for o in cs[i + 1:] if o.paid != 0]
-            assert not later, f"year {c.year} is short ({c.paid} of {c.due}) but later years got money: {later}"
+def check_rows_paid_within_due(tl) -> None:
+    """docs/spec.md 5.5: a call that is not the latest holds at most its due (0 <= paid <= due); only the
+    latest may hold more (a credit); nothing is unallocated once a period is called."""
+    cs = sorted(tl.contributions, key=lambda c: c.first)
+    for c in cs[:-1]:
+        assert Decimal(0) <= c.paid <= c.due, f"{c.first} (not the latest): paid {c.paid} outside 0..due {c.due}"
     if cs:
-        assert cs[-1].paid >= 0, f"latest year {cs[-1].year}: paid {cs[-1].paid} < 0"
-        assert tl.unallocated == 0, f"unallocated {tl.unallocated} although years are called"
+        assert cs[-1].paid >= 0, f"latest call {cs[-1].first}: paid {cs[-1].paid} < 0"
+        assert tl.unallocated == 0, f"unallocated {tl.unallocated} although periods are called"
+
+
+def check_allocation_by_due_date(ledger) -> None:
+    """docs/spec.md 5.5, on the ledger a replay ends with: the amounts in due-date order are covered
+    as a prefix (all of each, then part of one, then nothing), except for amounts of a year a
+    payment names; a named year gets at least what was named for it (up to what it owes); a
+    credit is left only when every amount is covered; nothing is lost."""
+    # sorted here, not trusted from the ledger: due date, then the older period (stable)
+    amounts = sorted(ledger.amounts(), key=lambda a: (a.due_date, a.first))
+    named: dict[int, Decimal] = {}
+    for amount, year in ledger.payments:
+        if year is not None:
+            named[year] = named.get(year, Decimal(0)) + amount
+    short = None
+    for a in amounts:
+        assert 0 <= a.covered <= a.amount, f"{a}: covered outside 0..amount"
+        if short is not None and a.covered > 0:
+            assert a.year in named, (
+                f"{a.year} amount due {a.due_date} got {a.covered} although {short.year}'s amount "
+                f"due {short.due_date}, earlier in due-date order, is short ({short.covered} of {short.amount})")
+        if short is None and a.covered < a.amount:
+            short = a
+    for year, total in named.items():
+        owed = sum((a.amount for a in amounts if a.year == year), Decimal(0))
+        got = sum((a.covered for a in amounts if a.year == year), Decimal(0))
+        if owed:
+            assert got >= min(total, owed), f"{year}: named {total}, owes {owed}, covered only {got}"
+    covered = sum((a.covered for a in amounts), Decimal(0))
+    if ledger.calls:
+        paid = sum((c.paid for c in ledger.calls.values()), Decimal(0))
+        assert paid == ledger.received, f"paid {paid} != received {ledger.received}"
+        if paid > covered:
+            assert short is None, f"a credit of {paid - covered} while {short} is short"
 
 
 def check_entries_name_rules(tl) -> None:
@@ -273,7 +303,7 @@ def check_all(doc: dict, tl) -> None:
     check_due_formula(doc, tl)
     check_money_conserved(doc, tl)
     check_balance(tl)
-    check_allocation_oldest_first(tl)
+    check_rows_paid_within_due(tl)
     check_entries_name_rules(tl)
 
 

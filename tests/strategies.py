@@ -6,7 +6,8 @@ before its notice event's date, events lie between the start and start + 10 year
 `malformed_documents()` draws broken YAML texts for a fuzz test of the loader.
 
 Building blocks: `start_dates()`, `agents_counts()`, `consultation_counts()`, `amounts()`,
-`durations()`, `overrides()`, `receipts(on)`, and the per-type event strategies `payment_events`,
+`durations()`, `overrides()`, `receipts(on)`, and the per-type event strategies `payment_events`
+(a quarter of the generated payments, in every convention, name a year with `for`),
 `consultations_events`, `agents_events`, `amendment_events`, `notice_events`, `dispute_events`,
 `signed_events` (each a function of (start, last) returning a strategy of event dicts).
 
@@ -178,8 +179,21 @@ def receipts(on: dt.date) -> st.SearchStrategy:
 
 
 def payment_events(start, last):
-    return st.fixed_dictionaries({"date": dates_between(start, last), "type": st.just("payment"),
-                                  "amount": amounts()})
+    @st.composite
+    def build(draw):
+        ev = {"date": draw(dates_between(start, last)), "type": "payment", "amount": draw(amounts())}
+        return _maybe_for(draw, ev)
+    return build()
+
+
+def _maybe_for(draw, ev: dict) -> dict:
+    """Sometimes a payment names the year it pays (docs/spec.md 4, `for`): its own year, the one before
+    (an increase paid late), the next one or a year further away (not called yet, or never:
+    `payment_for_uncalled_year`)."""
+    if draw(st.integers(0, 3)) == 0:
+        y = ev["date"].year
+        ev["for"] = draw(st.sampled_from([y, y, y - 1, y - 1, y + 1, y - 3]))
+    return ev
 
 
 def consultations_events(start, last):
@@ -262,7 +276,8 @@ def yearly_payments(start, years: int = 10):
             amount = draw(st.sampled_from(["1000.00", "2000.00", "500.00", "250.00", "4000.00"]))
             if kind == "partial":
                 amount = draw(amounts(99_999))
-            out.append({"date": call + dt.timedelta(days=delay), "type": "payment", "amount": amount})
+            out.append(_maybe_for(draw, {"date": call + dt.timedelta(days=delay), "type": "payment",
+                                         "amount": amount}))
         return out
     return build()
 
@@ -423,7 +438,8 @@ def call_payments(calls: list, typical: str):
                 amount = _money(max(1, int(Decimal(typical) * 100) // draw(st.integers(2, 5))))
             elif kind == "other":
                 amount = draw(amounts())
-            out.append({"date": call + dt.timedelta(days=delay), "type": "payment", "amount": amount})
+            out.append(_maybe_for(draw, {"date": call + dt.timedelta(days=delay), "type": "payment",
+                                         "amount": amount}))
         return out
     return build()
 

@@ -708,6 +708,101 @@ def test_default_cured_by_a_later_payment():
     ]
 
 
+def pay_for(date: str, amount: str, year: int) -> str:
+    return f'{{date: {date}, type: payment, amount: "{amount}", for: {year}}}'
+
+
+# Issue 15: 5,200 agents, 2024 count 235 (band 3, 1000.00); both calls paid on time; the 2025
+# count (300, band 4) arrives on 2027-03-01 and raises 2026 to 2000.00, the 1000.00 increase due
+# 2027-03-01 + P30D = 2027-03-31.
+REPRO = dict(agents=5200, consultations={2024: 235}, horizon="2027-12-31")
+REPRO_EVENTS = (pay("2026-01-22", "1000.00"), pay("2027-01-20", "1000.00"), count("2027-03-01", 2025, 300))
+
+
+def test_an_increase_learned_late_is_due_on_its_own_date():
+    t = run(*REPRO_EVENTS, **REPRO)
+    # Due-date order: the 2027 money stays on the 2027 call (due 2027-01-31); the increase is
+    # uncovered, but not due before 2027-03-31: the default starts on 2027-04-01, for 1000.00.
+    assert (contrib(t, 2026).due, contrib(t, 2026).paid) == (M("2000.00"), M("1000.00"))
+    assert (contrib(t, 2027).due, contrib(t, 2027).paid) == (M("1000.00"), M("1000.00"))
+    [o] = entries(t, "payment_overdue")
+    assert (o.date, o.detail["overdue"]) == (D("2027-04-01"), M("1000.00"))
+    assert periods(t) == [
+        ("2026-01-01", "2027-03-31", "initial_term", "current", False),
+        ("2027-04-01", "2027-12-31", "initial_term", "in_default", False),
+    ]
+
+
+def test_no_immediate_termination_for_an_increase_not_yet_due():
+    # The CdG's notice for non-payment on 2027-03-02 (issue 15's whatif): the member is current,
+    # so the notice runs its normal period, N + P6M = 2027-09-02.
+    t = run(*REPRO_EVENTS, cdg_notice("2027-03-02", reason="non_payment"), **REPRO)
+    assert (t.termination.immediate, t.termination.last_day) == (False, D("2027-09-02"))
+    assert [d.date for d in diags(t, "non_payment_unfounded")] == [D("2027-03-02")]
+
+
+def test_the_reproducer_scenario_and_the_worked_example_are_never_in_default():
+    for name in ("late-count-increase", "assurance-worked-example"):
+        t = engine.replay(engine.load_scenario(f"scenarios/{name}.yaml"))
+        assert entries(t, "payment_overdue") == [], name
+        assert {p.standing for p in t.periods} == {"current"}, name
+
+
+def test_equal_due_dates_go_to_the_older_year_first():
+    # The 2025 count (300, band 4) learned on 2027-01-01 in phase (c), before the 2027 call:
+    # 2026's 1000.00 increase is due 2027-01-01 + P30D = 2027-01-31, the day the 2027 call
+    # (stand-in 2025: 300 -> band 4, 2000.00) is due. 1500.00 on 2027-01-15 covers the 2026
+    # increase first (the older year), then 500.00 of 2027.
+    t = run(pay("2026-01-10", "1000.00"), count("2027-01-01", 2025, 300), pay("2027-01-15", "1500.00"),
+            agents=1000, consultations={2024: 200}, horizon="2027-12-31")
+    assert (contrib(t, 2026).due, contrib(t, 2026).paid) == (M("2000.00"), M("2000.00"))
+    assert (contrib(t, 2027).due, contrib(t, 2027).paid) == (M("2000.00"), M("500.00"))
+    [o] = entries(t, "payment_overdue")
+    assert (o.date, o.detail["overdue"]) == (D("2027-02-01"), M("1500.00"))
+
+
+def test_a_payment_for_a_year_goes_to_that_year_first():
+    # 2026 unpaid (in default from 2026-02-01); the 2027 mandate names 2027: it pays 2027's call,
+    # not 2026's older one. Without `for`, the same money would go to 2026.
+    named = run(pay_for("2027-01-20", "1000.00", 2027), horizon="2027-12-31", **LARGE)
+    plain = run(pay("2027-01-20", "1000.00"), horizon="2027-12-31", **LARGE)
+    assert [(c.year, c.paid) for c in named.contributions] == [(2026, M("0.00")), (2027, M("1000.00"))]
+    assert [(c.year, c.paid) for c in plain.contributions] == [(2026, M("1000.00")), (2027, M("0.00"))]
+    [p] = entries(named, "payment_received")
+    assert dict(p.detail) == {"amount": M("1000.00"), "for": 2027}
+    assert [dict(p.detail) for p in entries(plain, "payment_received")] == [{"amount": M("1000.00")}]
+    assert diags(named, "payment_for_uncalled_year") == []
+
+
+def test_what_is_left_of_a_payment_for_a_year_goes_by_due_date():
+    # 1500.00 for 2027: 1000.00 to 2027's call, the 500.00 left to the earliest uncovered
+    # amount, 2026's call (due 2026-01-31); 500.00 of 2026 is still overdue.
+    t = run(pay_for("2027-01-20", "1500.00", 2027), horizon="2027-12-31", **LARGE)
+    assert [(c.year, c.paid) for c in t.contributions] == [(2026, M("500.00")), (2027, M("1000.00"))]
+    assert [e.detail["overdue"] for e in entries(t, "payment_overdue")] == [M("1000.00")]
+    assert entries(t, "default_cured") == []
+
+
+def test_a_payment_for_a_year_not_called_names_no_year():
+    # 2027 is not called on 2026-06-01: the payment names no year and goes to 2026.
+    t = run(pay_for("2026-06-01", "1000.00", 2027), horizon="2027-12-31", **LARGE)
+    [d] = diags(t, "payment_for_uncalled_year")
+    assert (d.date, d.level) == (D("2026-06-01"), "warning")
+    assert d.message == ("payment of 1000.00 (line 9) is for 2027, a year not called on its date: "
+                         "it is allocated as a payment that names no year")
+    assert d.message_fr.startswith("le paiement de 1\u202f000,00\u00a0€ (ligne 9) est pour 2027, "
+                                   "année non appelée à sa date")
+    assert [dict(p.detail) for p in entries(t, "payment_received")] == [{"amount": M("1000.00")}]
+    assert [(c.year, c.paid) for c in t.contributions] == [(2026, M("1000.00")), (2027, M("0.00"))]
+
+
+def test_a_payment_for_a_year_before_any_call_is_unallocated_until_the_call():
+    # Received before the start: no year is called yet, so it names none; the first call takes it.
+    t = run(pay_for("2025-12-15", "300.00", 2026), horizon="2026-12-31", **LARGE)
+    assert [d.date for d in diags(t, "payment_for_uncalled_year")] == [D("2025-12-15")]
+    assert (contrib(t, 2026).paid, t.unallocated) == (M("300.00"), M("0.00"))
+
+
 # =========================================================================== 5.6 termination
 
 

@@ -234,7 +234,27 @@ def test_unknown_top_level_key():
 def test_unknown_key_in_an_event():
     e = fails(with_events("  - date: 2026-01-20", "    type: payment", "    amount: 5", "    currency: EUR"))
     assert e.line == 11
-    assert e.message == "event 1 (payment): unknown key 'currency' (allowed: date, type, amount)"
+    assert e.message == "event 1 (payment): unknown key 'currency' (allowed: date, type, amount, for)"
+
+
+def test_a_payment_names_the_year_it_pays():
+    s = load_scenario(with_events('  - {date: 2026-01-20, type: payment, amount: "5.00", for: 2026}',
+                                  '  - {date: 2026-01-21, type: payment, amount: "5.00", for: null}',
+                                  '  - {date: 2026-01-22, type: payment, amount: "5.00"}'))
+    assert [e.for_year for e in s.events] == [2026, None, None]
+
+
+@pytest.mark.parametrize("value, message", [
+    ('"abc"', 'event 1 (payment): for: expected a year such as 2026, got the text "abc"'),
+    ("2026.5", "event 1 (payment): for: expected a year such as 2026, got the number 2026.5"),
+    ("true", "event 1 (payment): for: expected a year such as 2026, got true"),
+    ("[2026]", "event 1 (payment): for: expected a year such as 2026, got a list"),
+    ("99999", "event 1 (payment): for: year 99999 is out of range"),
+])
+def test_bad_for(value, message):
+    e = fails(with_events("  - date: 2026-01-20", "    type: payment", "    amount: 5", f"    for: {value}"))
+    assert e.line == 11 and e.message.startswith(message), e.message
+    assert "\n" not in str(e)
 
 
 def test_unknown_key_in_overrides():

@@ -11,6 +11,7 @@ from hypothesis import event, example, given, settings
 from hypothesis import strategies as st
 
 import engine
+from engine.replay import Replay
 from tests import invariants as inv
 from tests.strategies import amounts, notice_events, scenarios
 
@@ -111,8 +112,10 @@ def test_balance_is_due_minus_paid(doc):
 
 @PROPERTY
 @given(scenarios())
-def test_allocation_goes_oldest_first(doc):
-    inv.check_allocation_oldest_first(run(doc))
+def test_allocation_goes_by_due_date(doc):
+    r = Replay(engine.load_scenario(doc))
+    inv.check_rows_paid_within_due(r.run())
+    inv.check_allocation_by_due_date(r.ledger)
 
 
 @PROPERTY

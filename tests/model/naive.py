@@ -16,6 +16,12 @@ Choices made here where docs/spec.md and docs/semantics.md are silent (the simpl
     `unallocated` until the first call. `periods` still begin on the start day.
  2. Allocation is a pure function of all money received: once any year is called, everything is
     allocated, so the top-level `unallocated` is non-zero only when no year has been called yet.
+    Amounts are filled in due-date order (docs/spec.md 5.5), a tie going to the earlier called
+    period (for quarterly and monthly calls "the older year" is read as the earlier period),
+    then to the amount created first. A payment `for: YEAR` fills that year's amounts first
+    when some period of YEAR is called on its date (else `payment_for_uncalled_year`, and it
+    names no year); its rest joins the other money. After termination a payment still names
+    its year.
  3. Parameters of a day = defaults, then overrides, then the amendments LEARNED so far (event date
     <= the processing day) whose `effective` date is <= that day, in order (effective, date, file
     order). A call's figures are recomputed with the parameters of its call date as known now
@@ -393,6 +399,7 @@ class _Sim:
         self.call_kind = self.base["contribution"].get("call", "fiscal_year_start")
         self.contribs: dict[dt.date, dict] = {}
         self.received = ZERO
+        self.payments: list[tuple] = []  # (amount, the year it names or None), in order received
         self.unallocated = ZERO
         self.uncovered_dues: list[dt.date] = []
         self.in_default = False
@@ -442,26 +449,42 @@ class _Sim:
 
     # -- money -------------------------------------------------------------------------------
     def allocate(self):
+        """docs/spec.md 5.5: every amount (a call's first amount, each later increase) has its own due
+        date. Payments naming a year fill that year's amounts first; everything else fills the
+        uncovered amounts one by one, earliest due date first (a tie: the earlier period, then
+        the amount created first). What is left is a credit on the latest period."""
         keys = sorted(self.contribs)
-        rest = self.received
-        for k in keys:
-            rec = self.contribs[k]
-            rec["paid"] = min(rec["due"], rest)
-            rest -= rec["paid"]
-        if keys:
-            self.contribs[keys[-1]]["paid"] += rest
-            self.unallocated = ZERO
-        else:
-            self.unallocated = rest
         self.uncovered_dues = []
+        if not keys:
+            self.unallocated = self.received
+            return
+        self.unallocated = ZERO
+        slots = []  # [due_date, from, n, amount, covered, rec]
         for k in keys:
-            rec = self.contribs[k]
-            left = rec["paid"]
-            for amount, due_date in sorted(rec["amounts"], key=lambda a: a[1]):
-                cover = min(amount, left)
-                left -= cover
-                if amount - cover > 0:
-                    self.uncovered_dues.append(due_date)
+            for n, (amount, due_date) in enumerate(self.contribs[k]["amounts"]):
+                slots.append([due_date, k, n, amount, ZERO, self.contribs[k]])
+        slots.sort(key=lambda s: (s[0], s[1], s[2]))
+        free = ZERO
+        for amount, year in self.payments:
+            left = amount
+            if year is not None:
+                for s in slots:
+                    if s[5]["year"] == year:
+                        give = min(left, s[3] - s[4])
+                        s[4] += give
+                        left -= give
+            free += left
+        for s in slots:
+            give = min(free, s[3] - s[4])
+            s[4] += give
+            free -= give
+        for k in keys:
+            self.contribs[k]["paid"] = ZERO
+        for s in slots:
+            s[5]["paid"] += s[4]
+            if s[4] < s[3]:
+                self.uncovered_dues.append(s[0])
+        self.contribs[keys[-1]]["paid"] += free
 
     def overdue(self, d) -> bool:
         return any(due_date < d for due_date in self.uncovered_dues)
@@ -715,7 +738,13 @@ class _Sim:
     def phase_f(self, d, ev):
         t = ev["type"]
         if t == "payment":
-            self.received += to_money(ev["amount"])
+            amount = to_money(ev["amount"])
+            year = ev.get("for")
+            if year is not None and not any(r["year"] == int(year) for r in self.contribs.values()):
+                self.diag(d, "payment_for_uncalled_year")
+                year = None
+            self.received += amount
+            self.payments.append((amount, None if year is None else int(year)))
             self.entry(d, "payment_received")
             self.allocate()
             self.check_cured(d)

@@ -663,7 +663,7 @@ def test_assurance_worked_example_and_the_increase_due_30_days_after():
     assert codes(out) == ["basis_estimated"]
 
 
-def test_assurance_increase_reallocates_money_oldest_first():
+def test_assurance_increase_is_due_on_its_own_date():
     out = simulate(ass("2026-04-01", {2025: "400000.00"}, horizon="2027-06-30", events=[
         ev("2026-04-20", "payment", amount="18293.15"),
         ev("2027-01-20", "payment", amount="26080.00"),
@@ -673,10 +673,12 @@ def test_assurance_increase_reallocates_money_oldest_first():
     # 400 000 x 0.0652 = 26080.00; 2026 arriving later changes nothing for 2027
     assert {k: call(out, "2027-01-01")[k] for k in ("base", "base_year", "rate", "due")} == {
         "base": "400000.00", "base_year": 2025, "rate": "0.0652", "due": "26080.00"}
-    # docs/spec.md 5.5: all money goes oldest first, so the 914.66 increase of 2026 takes money paid for
-    # 2027, whose amount (due 2027-01-31) is then uncovered: in default the same day, in phase (e)
-    assert kinds(out, "2027-03-15") == ["insured_base_recorded", "contribution_adjusted", "payment_overdue"]
-    assert (call(out, "2026-01-01")["balance"], call(out, "2027-01-01")["balance"]) == ("0.00", "914.66")
+    # docs/spec.md 5.5: money goes in due-date order, so the 2027 money stays on the 2027 call (due
+    # 2027-01-31); the 914.66 increase of 2026 is due 2027-03-15 + P30D = 2027-04-14, unpaid:
+    # overdue from 2027-04-15 only
+    assert kinds(out, "2027-03-15") == ["insured_base_recorded", "contribution_adjusted"]
+    assert [e["date"] for e in out["entries"] if e["kind"] == "payment_overdue"] == ["2027-04-15"]
+    assert (call(out, "2026-01-01")["balance"], call(out, "2027-01-01")["balance"]) == ("914.66", "0.00")
 
 
 def test_assurance_no_basis_rounding_once_and_the_expiry():
@@ -781,7 +783,8 @@ NEW_KINDS = {"started", "renewed", "expired", "contribution_called", "contributi
              "insured_base_recorded", "signed", "dispute_opened", "dispute_settled", "dispute_referred"}
 NEW_CODES = {"basis_estimated", "basis_unknown", "notice_superseded", "notice_refused",
              "notice_missing_recipient", "notice_before_start", "event_after_termination",
-             "event_beyond_horizon", "amendment_ineffective", "amicable_step_skipped"}
+             "event_beyond_horizon", "amendment_ineffective", "amicable_step_skipped",
+             "payment_for_uncalled_year"}
 
 
 @given(all_scenarios())
