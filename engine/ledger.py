@@ -126,10 +126,10 @@ class Ledger:
         rest = money.ZERO
         for amount, year in self.payments:
             if year is not None:
-                for call, c in order:
+                for owner, c in order:
                     if not amount:
                         break
-                    if call.year == year and c.covered < c.amount:
+                    if owner.year == year and c.covered < c.amount:
                         take = min(amount, c.amount - c.covered)
                         c.covered += take
                         amount -= take
@@ -141,10 +141,9 @@ class Ledger:
                 take = min(rest, c.amount - c.covered)
                 c.covered += take
                 rest -= take
-        call: Any = None
         for call in self.calls.values():
             call.paid = sum((c.covered for c in call.charges), money.ZERO)
-        call.paid += rest  # what is left: a credit on the latest call
+        call.paid += rest  # what is left: a credit on the latest call (the loop's last)
 
     def amounts(self) -> tuple[Owed, ...]:
         """Every amount owed (each call's first amount and each later increase; a decrease

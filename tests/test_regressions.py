@@ -58,10 +58,12 @@ def test_member_notice_on_29_february_ends_on_29_april():
     assert tl.state_on(D(2024, 4, 30)) == "terminated"
 
 
-def test_a_default_uncovered_by_a_late_count_starts_in_phase_e():
-    # Found by a 3,000-example differential run: a consultations count learned on 1 January raises
-    # the dues of three past years; the money moves to them and leaves 2026 short. The default
-    # starts in phase (e) of that day (docs/spec.md 5.12), after the day's call in phase (d).
+def test_increases_learned_on_1_january_are_due_with_that_years_call():
+    # Found by a 3,000-example differential run (v2: the money moved to the raised past years and
+    # left 2026 short, a default in phase (e) of 2027-01-01). docs/spec.md 5.5: the three increases
+    # are due 2027-01-01 + P30D = 2027-01-31, like the 2027 call; the 2,000.00 received covers the
+    # three calls (419.40 + 500.00 + 500.00), then 580.60 of what is due on 2027-01-31, the older
+    # year first: 2024's increase (419.40), 161.20 of 2025's. No default before 2027-02-01.
     doc = {"scenario": 1, "convention": "cdg62-demat", "name": "A", "start": D(2024, 2, 29),
            "member": {"agents": 0}, "consultations": {2020: 0, 2021: 0},
            "events": [{"date": D(2024, 2, 29), "type": "payment", "amount": "1000.00"},
@@ -73,8 +75,12 @@ def test_a_default_uncovered_by_a_late_count_starts_in_phase_e():
     tl = run(doc)
     inv.check_all(doc, tl)
     day = [e.kind for e in tl.entries if e.date == D(2027, 1, 1)]
-    assert day == ["consultations_recorded"] + ["contribution_adjusted"] * 3 + [
-        "contribution_called", "payment_overdue"]
+    assert day == ["consultations_recorded"] + ["contribution_adjusted"] * 3 + ["contribution_called"]
+    [o] = [e for e in tl.entries if e.kind == "payment_overdue"]
+    # owed by 2027-01-31: 838.80 + 1000.00 + 1000.00 (2024-2026) + 1000.00 (2027) - 2000.00
+    assert (o.date, o.detail["overdue"]) == (D(2027, 2, 1), Decimal("1838.80"))
+    assert [(c.year, c.paid) for c in tl.contributions][:4] == [
+        (2024, Decimal("838.80")), (2025, Decimal("661.20")), (2026, Decimal("500.00")), (2027, Decimal("0.00"))]
 
 
 def test_the_basis_years_own_count_replacing_a_stand_in_is_read_again():
