@@ -733,6 +733,24 @@ def test_an_increase_learned_late_is_due_on_its_own_date():
     ]
 
 
+def test_the_ledger_lists_the_amounts_owed_with_their_due_dates():
+    # Ledger.amounts(): what deadlines and the answers read (each amount, its due date, what the
+    # money covers of it), in the order money goes to them.
+    from engine.ledger import Owed
+    from engine.replay import Replay
+
+    r = Replay(engine.load_scenario(scenario(*REPRO_EVENTS, **REPRO)))
+    r.run()
+    assert r.ledger.amounts() == (
+        Owed(D("2026-01-01"), 2026, D("2026-01-31"), M("1000.00"), M("1000.00")),
+        Owed(D("2027-01-01"), 2027, D("2027-01-31"), M("1000.00"), M("1000.00")),
+        Owed(D("2026-01-01"), 2026, D("2027-03-31"), M("1000.00"), M("0.00")),
+    )
+    assert r.ledger.overdue(D("2027-03-31")) == M("0.00")
+    assert r.ledger.overdue(D("2027-04-01")) == M("1000.00")
+    assert not r.ledger.any_overdue(D("2027-03-31")) and r.ledger.any_overdue(D("2027-04-01"))
+
+
 def test_no_immediate_termination_for_an_increase_not_yet_due():
     # The CdG's notice for non-payment on 2027-03-02 (issue 15's whatif): the member is current,
     # so the notice runs its normal period, N + P6M = 2027-09-02.

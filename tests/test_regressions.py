@@ -21,7 +21,8 @@ def run(doc):
 
 
 def test_money_goes_to_the_oldest_year_first():
-    # Shrunk by test_allocation_goes_oldest_first with _allocate mutated to newest first.
+    # Shrunk by test_allocation_goes_oldest_first (now test_allocation_goes_by_due_date) with
+    # _allocate mutated to newest first. The calls here are due in year order.
     doc = {"scenario": 1, "convention": "cdg62-demat", "name": "Commune d'Arras", "start": D(2024, 2, 29),
            "horizon": D(2026, 1, 1), "member": {"agents": 351}, "consultations": {2020: 0, 2021: 50},
            "events": [{"date": D(2024, 2, 29), "type": "payment", "amount": "1000.00"}]}
