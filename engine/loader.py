@@ -28,30 +28,30 @@ from .events import (
     Signed,
 )
 from .yamlnodes import (
-    _CODE,
+    CODE,
     MAX_BYTES,
     MAX_COUNT,
     MAX_DEPTH,
-    _amount,
-    _bool,
-    _choice,
-    _date,
-    _describe,
-    _Fail,
-    _fields,
-    _from_text,
-    _int,
-    _optional_date,
-    _optional_text,
-    _path_line,
-    _plain,
-    _read_file,
-    _short,
-    _text,
-    _V,
-    _wrap,
-    _year,
-    _year_map,
+    describe,
+    from_text,
+    Node,
+    path_line,
+    read_amount,
+    read_bool,
+    read_choice,
+    read_date,
+    read_fields,
+    read_file,
+    read_int,
+    read_optional_date,
+    read_optional_text,
+    read_plain,
+    read_text,
+    read_year,
+    read_year_map,
+    ReadError,
+    short,
+    wrap,
 )
 
 __all__ = ["load_scenario", "load_event", "ScenarioError", "MAX_BYTES", "MAX_DEPTH"]
@@ -60,22 +60,22 @@ DISPUTE_STEPS = rulesfile.DISPUTE_STEPS
 STATES = ("initial_term", "renewed", "terminated")
 
 
-def _parameters(v: _V, where: str, rules: rulesfile.RulesFile) -> dict:
+def _parameters(v: Node, where: str, rules: rulesfile.RulesFile) -> dict:
     if v.kind != "map":
-        raise _Fail(v.line, f"{where}: expected a mapping of parameters, got {_describe(v)}")
-    tree = _plain(v, where)
+        raise ReadError(v.line, f"{where}: expected a mapping of parameters, got {describe(v)}")
+    tree = read_plain(v, where)
     try:
         rules.schema.check_partial(tree)
     except params.ParamError as e:
         name = ".".join(map(str, e.path))
-        raise _Fail(_path_line(v, e.path), f"{where}: {name}: {e.message}" if name else f"{where}: {e.message}") from None
+        raise ReadError(path_line(v, e.path), f"{where}: {name}: {e.message}" if name else f"{where}: {e.message}") from None
     return tree
 
 
-def _input_value(v: _V, what: str, inp: rulesfile.Input) -> Any:
+def _input_value(v: Node, what: str, inp: rulesfile.Input) -> Any:
     if inp.type == "count":
-        return _int(v, what)
-    return _amount(v, what, allow_zero=True)
+        return read_int(v, what)
+    return read_amount(v, what, allow_zero=True)
 
 
 # --------------------------------------------------------------------------- events
@@ -97,143 +97,143 @@ def _event_keys(kind: str, rules: rulesfile.RulesFile) -> tuple[tuple[str, ...],
     return (("year", inp.field) if inp.per_year else (inp.field,)), ()
 
 
-def _receipt(v: _V, where: str, event_date: dt.date) -> Receipt:
+def _receipt(v: Node, where: str, event_date: dt.date) -> Receipt:
     if v.kind == "map":
-        f = _fields(v, where, ("presented",), ("delivered", "unclaimed"))
-        presented = _date(f["presented"], f"{where}: presented")
-        unclaimed = _bool(f["unclaimed"], f"{where}: unclaimed") if "unclaimed" in f else False
+        f = read_fields(v, where, ("presented",), ("delivered", "unclaimed"))
+        presented = read_date(f["presented"], f"{where}: presented")
+        unclaimed = read_bool(f["unclaimed"], f"{where}: unclaimed") if "unclaimed" in f else False
         if unclaimed and "delivered" in f:
-            raise _Fail(f["delivered"].line, f"{where}: a letter is either delivered or unclaimed, not both")
+            raise ReadError(f["delivered"].line, f"{where}: a letter is either delivered or unclaimed, not both")
         if not unclaimed and "delivered" not in f:
-            raise _Fail(v.line, f"{where}: give `delivered: DATE` or `unclaimed: true` with `presented`")
+            raise ReadError(v.line, f"{where}: give `delivered: DATE` or `unclaimed: true` with `presented`")
         if presented > event_date:
-            raise _Fail(f["presented"].line, f"{where}: receipt dated after the event (presented {presented}, event dated {event_date})")
+            raise ReadError(f["presented"].line, f"{where}: receipt dated after the event (presented {presented}, event dated {event_date})")
         if unclaimed:
             return Receipt(presented=presented, unclaimed=True)
-        delivered = _date(f["delivered"], f"{where}: delivered")
+        delivered = read_date(f["delivered"], f"{where}: delivered")
         if delivered < presented:
-            raise _Fail(f["delivered"].line, f"{where}: delivered {delivered} is before presented {presented}")
+            raise ReadError(f["delivered"].line, f"{where}: delivered {delivered} is before presented {presented}")
         if delivered > event_date:
-            raise _Fail(f["delivered"].line, f"{where}: receipt dated after the event (delivered {delivered}, event dated {event_date})")
+            raise ReadError(f["delivered"].line, f"{where}: receipt dated after the event (delivered {delivered}, event dated {event_date})")
         return Receipt(delivered=delivered, presented=presented)
     if v.kind == "scalar" and v.value is None:
-        raise _Fail(v.line, f"{where}: missing receipt date")
-    delivered = _date(v, where)
+        raise ReadError(v.line, f"{where}: missing receipt date")
+    delivered = read_date(v, where)
     if delivered > event_date:
-        raise _Fail(v.line, f"{where}: receipt dated after the event (received {delivered}, event dated {event_date})")
+        raise ReadError(v.line, f"{where}: receipt dated after the event (received {delivered}, event dated {event_date})")
     return Receipt(delivered=delivered)
 
 
 def _notice(f: dict, where: str, date: dt.date, common: dict, rules: rulesfile.RulesFile) -> NoticeReceived:
-    by = _choice(f["by"], f"{where}: by", tuple(rules.parties))
+    by = read_choice(f["by"], f"{where}: by", tuple(rules.parties))
     rv = f["received"]
     if rv.kind != "map":
-        raise _Fail(rv.line, f"{where}: received: expected a mapping recipient: date, got {_describe(rv)}")
+        raise ReadError(rv.line, f"{where}: received: expected a mapping recipient: date, got {describe(rv)}")
     allowed = tuple(r for r in rules.recipients if r != by)
     received = []
     for key, item in rv.value.items():
         kline = rv.key_lines[key]
         if key == by:
-            raise _Fail(kline, f"{where}: a notice by {by} is not received by {by} (recipients: {', '.join(allowed)})")
+            raise ReadError(kline, f"{where}: a notice by {by} is not received by {by} (recipients: {', '.join(allowed)})")
         if not isinstance(key, str) or key not in allowed:
-            raise _Fail(kline, f"{where}: unknown recipient {str(key)!r} (expected one of {', '.join(allowed)})")
+            raise ReadError(kline, f"{where}: unknown recipient {str(key)!r} (expected one of {', '.join(allowed)})")
         received.append((key, _receipt(item, f"{where}: received by {key}", date)))
     if not received:
-        raise _Fail(rv.line, f"{where}: received: give at least one recipient with its receipt date")
-    sent = _optional_date(f.get("sent"), f"{where}: sent")
+        raise ReadError(rv.line, f"{where}: received: give at least one recipient with its receipt date")
+    sent = read_optional_date(f.get("sent"), f"{where}: sent")
     if sent is not None:
         first = min(d for _, r in received for d in (r.presented, r.delivered) if d is not None)
         if sent > first:
-            raise _Fail(f["sent"].line, f"{where}: sent {sent} is after a receipt ({first})")
+            raise ReadError(f["sent"].line, f"{where}: sent {sent} is after a receipt ({first})")
     return NoticeReceived(
         **common, by=by, received=tuple(received), sent=sent,
-        reason=_optional_text(f.get("reason"), f"{where}: reason"),
+        reason=read_optional_text(f.get("reason"), f"{where}: reason"),
     )
 
 
-def _event(v: _V, index: int, rules: rulesfile.RulesFile, base: Mapping | None = None) -> Event:
+def _event(v: Node, index: int, rules: rulesfile.RulesFile, base: Mapping | None = None) -> Event:
     """One event; ``base`` (the rules file's parameters with the overrides) checks that an
     amendment leaves a whole set of parameters that holds together."""
     where = f"event {index + 1}"
     types = rules.event_types
     if v.kind != "map":
-        raise _Fail(v.line, f"{where}: expected a mapping with date and type, got {_describe(v)}")
+        raise ReadError(v.line, f"{where}: expected a mapping with date and type, got {describe(v)}")
     tv = v.value.get("type")
     if tv is None:
-        raise _Fail(v.line, f"{where}: missing 'type' (one of {', '.join(types)})")
+        raise ReadError(v.line, f"{where}: missing 'type' (one of {', '.join(types)})")
     if tv.kind != "scalar" or not isinstance(tv.value, str) or tv.value not in types:
         known = ", ".join(types)
         if tv.kind == "scalar" and isinstance(tv.value, str):
-            raise _Fail(tv.line, f'{where}: unknown event type "{_short(tv.value)}" (known types: {known})')
-        raise _Fail(tv.line, f"{where}: type: expected one of {known}, got {_describe(tv)}")
+            raise ReadError(tv.line, f'{where}: unknown event type "{short(tv.value)}" (known types: {known})')
+        raise ReadError(tv.line, f"{where}: type: expected one of {known}, got {describe(tv)}")
     kind = tv.value
     where = f"{where} ({kind})"
     required, optional = _event_keys(kind, rules)
-    f = _fields(v, where, ("date", "type") + required, optional)
-    date = _date(f["date"], f"{where}: date")
+    f = read_fields(v, where, ("date", "type") + required, optional)
+    date = read_date(f["date"], f"{where}: date")
     common = {"date": date, "line": v.line, "seq": index}
     inp = rules.input_of_event(kind)
     if inp is not None:
-        year = _year(f["year"], f"{where}: year") if inp.per_year else None
+        year = read_year(f["year"], f"{where}: year") if inp.per_year else None
         value = _input_value(f[inp.field], f"{where}: {inp.field}", inp)
         return InputGiven(**common, type=kind, input=inp.name, value=value, field=inp.field, year=year)
     if kind == "payment":
         fv = f.get("for")
-        for_year = None if fv is None or (fv.kind == "scalar" and fv.value is None) else _year(fv, f"{where}: for")
-        return PaymentReceived(**common, amount=_amount(f["amount"], f"{where}: amount", allow_zero=False),
+        for_year = None if fv is None or (fv.kind == "scalar" and fv.value is None) else read_year(fv, f"{where}: for")
+        return PaymentReceived(**common, amount=read_amount(f["amount"], f"{where}: amount", allow_zero=False),
                                for_year=for_year)
     if kind == "amendment":
-        effective = _date(f["effective"], f"{where}: effective")
+        effective = read_date(f["effective"], f"{where}: effective")
         tree = _parameters(f["set"], f"{where}: set", rules)
         if not tree:
-            raise _Fail(f["set"].line, f"{where}: set: no parameter to change")
+            raise ReadError(f["set"].line, f"{where}: set: no parameter to change")
         if "call" in (tree.get("contribution") or {}):
-            raise _Fail(_path_line(f["set"], ("contribution", "call")),
+            raise ReadError(path_line(f["set"], ("contribution", "call")),
                         f"{where}: set: contribution.call: the call frequency cannot be amended "
                         "(it is the rules file's, or the scenario's overrides')")
         if base is not None:  # the whole set of parameters must still hold together
             try:
                 rules.schema.convert(params.deep_merge(base, {k: v for k, v in tree.items() if k != "term"}))
             except params.ParamError as e:
-                raise _Fail(_path_line(f["set"], e.path), f"{where}: set: {e}") from None
+                raise ReadError(path_line(f["set"], e.path), f"{where}: set: {e}") from None
         return AmendmentSigned(
-            **common, effective=effective, set=tree, ref=_optional_text(f.get("ref"), f"{where}: ref")
+            **common, effective=effective, set=tree, ref=read_optional_text(f.get("ref"), f"{where}: ref")
         )
     if kind == "notice":
         return _notice(f, where, date, common, rules)
     if kind == "dispute":
-        return DisputeStep(**common, step=_choice(f["step"], f"{where}: step", DISPUTE_STEPS))
-    return Signed(**common, ref=_optional_text(f.get("ref"), f"{where}: ref"))
+        return DisputeStep(**common, step=read_choice(f["step"], f"{where}: step", DISPUTE_STEPS))
+    return Signed(**common, ref=read_optional_text(f.get("ref"), f"{where}: ref"))
 
 
 # --------------------------------------------------------------------------- expect
 
 _ROW_READERS = {
-    "count": lambda v, w: _int(v, w, 0, MAX_COUNT),
-    "year": lambda v, w: None if v.kind == "scalar" and v.value is None else _year(v, w),
-    "amount": lambda v, w: None if v.kind == "scalar" and v.value is None else _amount(v, w, allow_zero=True),
+    "count": lambda v, w: read_int(v, w, 0, MAX_COUNT),
+    "year": lambda v, w: None if v.kind == "scalar" and v.value is None else read_year(v, w),
+    "amount": lambda v, w: None if v.kind == "scalar" and v.value is None else read_amount(v, w, allow_zero=True),
     "rate": lambda v, w: _rate(v, w),
-    "name": lambda v, w: _text(v, w),
+    "name": lambda v, w: read_text(v, w),
 }
 
 
-def _rate(v: _V, what: str) -> Any:
+def _rate(v: Node, what: str) -> Any:
     try:
         return params.TYPES["rate"](v.value)
     except ValueError as e:
-        raise _Fail(v.line, f"{what}: {e}") from None
+        raise ReadError(v.line, f"{what}: {e}") from None
 
 
 def _contribution_key(key: Any, kline: int, where: str) -> int | dt.date:
     if isinstance(key, dt.date):
         return key
     if isinstance(key, str) and len(key) == 10:
-        return _date(_V("scalar", key, kline, key), where)
-    return _year(_V("scalar", key, kline, str(key)), where)
+        return read_date(Node("scalar", key, kline, key), where)
+    return read_year(Node("scalar", key, kline, str(key)), where)
 
 
-def _expect(v: _V, rules: rulesfile.RulesFile) -> dict:
-    f = _fields(v, "expect", (), ("termination", "contributions", "states", "diagnostics"))
+def _expect(v: Node, rules: rulesfile.RulesFile) -> dict:
+    f = read_fields(v, "expect", (), ("termination", "contributions", "states", "diagnostics"))
     out: dict[str, Any] = {}
     if "termination" in f:
         tv = f["termination"]
@@ -241,21 +241,21 @@ def _expect(v: _V, rules: rulesfile.RulesFile) -> dict:
             out["termination"] = None
         else:
             w = "expect: termination"
-            t = _fields(tv, w, (), ("by", "notified", "last_day", "immediate"))
+            t = read_fields(tv, w, (), ("by", "notified", "last_day", "immediate"))
             term: dict[str, Any] = {}
             if "by" in t:
-                term["by"] = _choice(t["by"], f"{w}: by", tuple(rules.parties) + ("expiry",))
+                term["by"] = read_choice(t["by"], f"{w}: by", tuple(rules.parties) + ("expiry",))
             if "notified" in t:
-                term["notified"] = _optional_date(t["notified"], f"{w}: notified")
+                term["notified"] = read_optional_date(t["notified"], f"{w}: notified")
             if "last_day" in t:
-                term["last_day"] = _date(t["last_day"], f"{w}: last_day")
+                term["last_day"] = read_date(t["last_day"], f"{w}: last_day")
             if "immediate" in t:
-                term["immediate"] = _bool(t["immediate"], f"{w}: immediate")
+                term["immediate"] = read_bool(t["immediate"], f"{w}: immediate")
             out["termination"] = term
     if "contributions" in f:
         cv = f["contributions"]
         if cv.kind != "map":
-            raise _Fail(cv.line, f"expect: contributions: expected a mapping by year or period, got {_describe(cv)}")
+            raise ReadError(cv.line, f"expect: contributions: expected a mapping by year or period, got {describe(cv)}")
         figures = dict(rules.amount.row)
         allowed = ("from", "to") + tuple(figures) + ("annual", "due", "paid", "balance",
                                                      "covered_days", "year_days", "period_days",
@@ -265,49 +265,49 @@ def _expect(v: _V, rules: rulesfile.RulesFile) -> dict:
             kline = cv.key_lines[key]
             k = _contribution_key(key, kline, "expect: contributions")
             if k in rows:
-                raise _Fail(kline, f"expect: contributions: {k} is given twice")
+                raise ReadError(kline, f"expect: contributions: {k} is given twice")
             w = f"expect: contributions {k}"
-            c = _fields(item, w, (), allowed)
+            c = read_fields(item, w, (), allowed)
             row: dict[str, Any] = {}
             for name, x in c.items():
                 what = f"{w}: {name}"
                 if name in figures:
                     row[name] = _ROW_READERS[figures[name]](x, what)
                 elif name in ("annual", "due", "paid"):
-                    row[name] = _amount(x, what, allow_zero=True)
+                    row[name] = read_amount(x, what, allow_zero=True)
                 elif name == "balance":
-                    row[name] = _amount(x, what, allow_zero=True, allow_negative=True)
+                    row[name] = read_amount(x, what, allow_zero=True, allow_negative=True)
                 elif name == "covered_days":
-                    row[name] = _int(x, what, 0, 366)
+                    row[name] = read_int(x, what, 0, 366)
                 elif name == "year_days":
-                    row[name] = _int(x, what, 365, 366)
+                    row[name] = read_int(x, what, 365, 366)
                 elif name == "period_days":
-                    row[name] = _int(x, what, 1, 366)
+                    row[name] = read_int(x, what, 1, 366)
                 else:
-                    row[name] = _date(x, what)
+                    row[name] = read_date(x, what)
             rows[k] = row
         out["contributions"] = rows
     if "states" in f:
         sv = f["states"]
         if sv.kind != "map":
-            raise _Fail(sv.line, f"expect: states: expected a mapping date: state, got {_describe(sv)}")
+            raise ReadError(sv.line, f"expect: states: expected a mapping date: state, got {describe(sv)}")
         states: dict[dt.date, str] = {}
         for key, item in sv.value.items():
             kline = sv.key_lines[key]
-            day = _date(_V("scalar", key, kline, str(key)), "expect: states")
+            day = read_date(Node("scalar", key, kline, str(key)), "expect: states")
             if day in states:
-                raise _Fail(kline, f"expect: states: {day} is given twice")
-            states[day] = _choice(item, f"expect: states {day}", STATES)
+                raise ReadError(kline, f"expect: states: {day} is given twice")
+            states[day] = read_choice(item, f"expect: states {day}", STATES)
         out["states"] = states
     if "diagnostics" in f:
         dv = f["diagnostics"]
         if dv.kind != "seq":
-            raise _Fail(dv.line, f"expect: diagnostics: expected a list of codes, got {_describe(dv)}")
+            raise ReadError(dv.line, f"expect: diagnostics: expected a list of codes, got {describe(dv)}")
         codes = []
         for item in dv.value:
-            code = _text(item, "expect: diagnostics")
-            if not _CODE.match(code):
-                raise _Fail(item.line, f'expect: diagnostics: "{_short(code)}" is not a diagnostic code such as volume_estimated')
+            code = read_text(item, "expect: diagnostics")
+            if not CODE.match(code):
+                raise ReadError(item.line, f'expect: diagnostics: "{short(code)}" is not a diagnostic code such as volume_estimated')
             codes.append(code)
         out["diagnostics"] = codes
     return out
@@ -321,45 +321,45 @@ _TOP_REQUIRED = ("scenario", "convention", "name", "start")
 _TOP_OPTIONAL = ("horizon", CURRENT, "overrides", "events", "expect")
 
 
-def _convention(v: _V, base_dir: str | None) -> tuple[str, str, rulesfile.RulesFile]:
-    ref = _text(v, "convention").strip()
+def _convention(v: Node, base_dir: str | None) -> tuple[str, str, rulesfile.RulesFile]:
+    ref = read_text(v, "convention").strip()
     try:
         rules_path = rulesfile.find(ref, base_dir=base_dir)
         return ref, rules_path, rulesfile.load(rules_path)
     except (rulesfile.UnknownConvention, rulesfile.RulesError) as e:
         # A broken rules file is reported at the scenario's `convention:` line, with the rules
         # file's own FILE:LINE in the message.
-        raise _Fail(v.line, f"convention: {e}") from None
+        raise ReadError(v.line, f"convention: {e}") from None
 
 
-def _scenario(root: _V, source: str, base_dir: str | None) -> Scenario:
+def _scenario(root: Node, source: str, base_dir: str | None) -> Scenario:
     if root.kind != "map":
-        raise _Fail(root.line, f"scenario file: expected a mapping, got {_describe(root)}")
+        raise ReadError(root.line, f"scenario file: expected a mapping, got {describe(root)}")
     cv = root.value.get("convention")
     if cv is None:
-        _fields(root, "scenario file", _TOP_REQUIRED, _TOP_OPTIONAL)  # names what is missing
+        read_fields(root, "scenario file", _TOP_REQUIRED, _TOP_OPTIONAL)  # names what is missing
     ref, rules_path, rules = _convention(cv, base_dir)
     per_year = tuple(i for i in rules.inputs.values() if i.per_year)
     current = tuple(i for i in rules.inputs.values() if not i.per_year)
     required = _TOP_REQUIRED + ((CURRENT,) if current else ())
-    f = _fields(root, "scenario file", required,
+    f = read_fields(root, "scenario file", required,
                 tuple(k for k in _TOP_OPTIONAL if k not in required) + tuple(i.name for i in per_year))
     version = f["scenario"]
     if not (version.kind == "scalar" and version.value == 1 and type(version.value) is int):
-        raise _Fail(version.line, f"scenario: format version must be 1, got {_describe(version)}")
-    name = _text(f["name"], "name")
-    start = _date(f["start"], "start")
-    horizon = _optional_date(f.get("horizon"), "horizon")
+        raise ReadError(version.line, f"scenario: format version must be 1, got {describe(version)}")
+    name = read_text(f["name"], "name")
+    start = read_date(f["start"], "start")
+    horizon = read_optional_date(f.get("horizon"), "horizon")
     if horizon is not None and horizon < start:
-        raise _Fail(f["horizon"].line, f"horizon {horizon} is before the start {start}")
+        raise ReadError(f["horizon"].line, f"horizon {horizon} is before the start {start}")
 
     current_values: list[tuple[str, Any]] = []
     if CURRENT in f and not current:
-        raise _Fail(f[CURRENT].line, f"{CURRENT}: this convention ({ref}) has no current values to give "
+        raise ReadError(f[CURRENT].line, f"{CURRENT}: this convention ({ref}) has no current values to give "
                                      f"(its inputs: {', '.join(i.name for i in per_year) or 'none'})")
     if CURRENT in f:
         names = tuple(i.name for i in current)
-        given = _fields(f[CURRENT], CURRENT, names)
+        given = read_fields(f[CURRENT], CURRENT, names)
         for i in current:
             current_values.append((i.name, _input_value(given[i.name], f"{CURRENT}: {i.name}", i)))
 
@@ -368,7 +368,7 @@ def _scenario(root: _V, source: str, base_dir: str | None) -> Scenario:
         values: list[tuple[int, Any]] = []
         iv = f.get(i.name)
         if iv is not None and not (iv.kind == "scalar" and iv.value is None):
-            for year, item, _ in _year_map(iv, i.name):
+            for year, item, _ in read_year_map(iv, i.name):
                 values.append((year, _input_value(item, f"{i.name} {year}", i)))
         inputs.append((i.name, tuple(sorted(values))))
 
@@ -381,15 +381,15 @@ def _scenario(root: _V, source: str, base_dir: str | None) -> Scenario:
     try:  # the whole set of parameters, converted once per rules file and overrides
         ends_on = rulesfile.in_force(rules, overrides).base_values["term.ends_on"]
     except params.ParamError as e:
-        raise _Fail(_path_line(ov, e.path) if ov is not None else f["convention"].line, f"overrides: {e}") from None
+        raise ReadError(path_line(ov, e.path) if ov is not None else f["convention"].line, f"overrides: {e}") from None
     if ends_on is not None and start > ends_on:
-        raise _Fail(f["start"].line, f"start {start} is after the end of the term ({ends_on}, term.ends_on)")
+        raise ReadError(f["start"].line, f"start {start} is after the end of the term ({ends_on}, term.ends_on)")
 
     events: list[Event] = []
     ev = f.get("events")
     if ev is not None and not (ev.kind == "scalar" and ev.value is None):
         if ev.kind != "seq":
-            raise _Fail(ev.line, f"events: expected a list of events (- date: ..., type: ...), got {_describe(ev)}")
+            raise ReadError(ev.line, f"events: expected a list of events (- date: ..., type: ...), got {describe(ev)}")
         events = [_event(item, i, rules, base) for i, item in enumerate(ev.value)]
 
     expect: dict = {}
@@ -440,31 +440,31 @@ def load_scenario(source: Any, *, filename: str | None = None) -> Scenario:
         base_dir: str | None = None
         if isinstance(source, Mapping):
             shown = filename or "<mapping>"
-            root = _wrap(source)
+            root = wrap(source)
         elif isinstance(source, os.PathLike) or (isinstance(source, str) and _is_path(source)):
             path = os.fsdecode(os.fspath(source))
             shown = filename or path
-            root = _from_text(_read_file(path, shown))
+            root = from_text(read_file(path, shown))
             base_dir = os.path.dirname(os.path.abspath(path))
         elif isinstance(source, (str, bytes)):
             shown = filename or "<string>"
             if len(source) > MAX_BYTES:
-                raise _Fail(0, f"the scenario is larger than {MAX_BYTES // (1024 * 1024)} MB")
+                raise ReadError(0, f"the scenario is larger than {MAX_BYTES // (1024 * 1024)} MB")
             if isinstance(source, bytes):
                 try:
                     source = source.decode("utf-8")
                 except UnicodeDecodeError as e:
                     line = source.count(b"\n", 0, e.start) + 1
-                    raise _Fail(line, "the text is not UTF-8") from None
+                    raise ReadError(line, "the text is not UTF-8") from None
             if filename and not filename.startswith("<"):
                 base_dir = os.path.dirname(os.path.abspath(filename))
-            root = _from_text(source)
+            root = from_text(source)
         else:
-            raise _Fail(0, f"cannot read a scenario from {type(source).__name__}: give a path, text or a mapping")
+            raise ReadError(0, f"cannot read a scenario from {type(source).__name__}: give a path, text or a mapping")
         return _scenario(root, shown, base_dir)
     except ScenarioError:
         raise
-    except _Fail as e:
+    except ReadError as e:
         raise ScenarioError(shown, e.line, e.message) from None
     except RecursionError:
         raise ScenarioError(shown, 0, "the scenario is nested too deeply") from None
@@ -481,8 +481,8 @@ def load_event(source: Mapping[str, Any], *, rules: rulesfile.RulesFile | str, s
         if isinstance(rules, str):
             rules = rulesfile.load(rulesfile.find(rules))
         base = params.deep_merge(_thaw(rules.tree), _thaw(overrides or {}))
-        return _event(_wrap(source), seq, rules, base)
-    except _Fail as e:
+        return _event(wrap(source), seq, rules, base)
+    except ReadError as e:
         raise ScenarioError(filename, e.line, e.message) from None
     except Exception as e:
         raise ScenarioError(filename, 0, f"cannot read the event: {type(e).__name__}: {e}") from None

@@ -195,7 +195,7 @@ def _yaml_readable(json_text: str) -> str:
     return _YAML_UNSAFE.sub(lambda m: f"\\u{ord(m.group(0)):04x}", text)
 
 
-def _plain(v: Y._V) -> Any:
+def _plain(v: Y.Node) -> Any:
     """A value read by the engine's YAML reader as JSON can hold it."""
     if v.kind == "map":
         return {(k.isoformat() if isinstance(k, dt.date) else str(k) if isinstance(k, int) else k): _plain(x)
@@ -221,8 +221,8 @@ def read_document(body: bytes, yaml_body: bool) -> Document:
         text = text[1:]
     if yaml_body:
         try:
-            root = Y._from_text(text)
-        except Y._Fail as e:
+            root = Y.from_text(text)
+        except Y.ReadError as e:
             kind = "invalid-body" if e.message.startswith(_SYNTAX) else "invalid-scenario"
             raise Problem(kind, f"{REQUEST}:{e.line}: {e.message}", line=e.line) from None
         except RecursionError:
@@ -272,12 +272,12 @@ def _check_convention(doc: Document) -> None:
     line = _key_line(doc.text, "convention")
     raise Problem("rules-not-served",
                   f"{REQUEST}:{line}: convention: the service reads only the shipped rules "
-                  f"({', '.join(rulesfile.shipped_ids())}), not {Y._short(ref)!r}", line=line)
+                  f"({', '.join(rulesfile.shipped_ids())}), not {Y.short(ref)!r}", line=line)
 
 
 def _key_line(text: str, key: str) -> int:
     try:
-        return Y._from_text(text).key_lines.get(key, 0)
+        return Y.from_text(text).key_lines.get(key, 0)
     except Exception:
         return 0
 
@@ -309,8 +309,8 @@ def _date_param(request: Request, name: str, *, required: bool = False,
         if required:
             raise Problem("invalid-parameter", f"{name}: missing (a date YYYY-MM-DD)")
         return default
-    if not Y._DATE.match(text):
-        raise Problem("invalid-parameter", f"{name}: invalid date {Y._short(text)!r} (expected YYYY-MM-DD)")
+    if not Y.DATE.match(text):
+        raise Problem("invalid-parameter", f"{name}: invalid date {Y.short(text)!r} (expected YYYY-MM-DD)")
     try:
         d = dt.date.fromisoformat(text)
     except ValueError:
@@ -323,7 +323,7 @@ def _date_param(request: Request, name: str, *, required: bool = False,
 def _choice_param(request: Request, name: str, options: tuple[str, ...]) -> str:
     text = request.query_params.get(name, options[0])
     if text not in options:
-        raise Problem("invalid-parameter", f"{name}: expected one of {', '.join(options)}, got {Y._short(text)!r}")
+        raise Problem("invalid-parameter", f"{name}: expected one of {', '.join(options)}, got {Y.short(text)!r}")
     return text
 
 
@@ -350,7 +350,7 @@ def _if_match(request: Request) -> int | None:
     bare = text[2:] if text.startswith("W/") else text
     bare = bare[1:-1] if len(bare) >= 2 and bare[0] == bare[-1] == '"' else bare
     if not bare.isdigit() or len(bare) > 9:
-        raise Problem("invalid-parameter", f"If-Match: expected a version number, got {Y._short(text)!r}")
+        raise Problem("invalid-parameter", f"If-Match: expected a version number, got {Y.short(text)!r}")
     return int(bare)
 
 
@@ -554,7 +554,7 @@ def create_app(db: str | Store = store_mod.DEFAULT_URL, *, limits: Limits = Limi
     async def rule_endpoint(request: Request) -> Response:
         rid = request.path_params["id"]
         if rid not in rulesfile.shipped_ids():  # never a path
-            raise Problem("not-found", f"no shipped rules {Y._short(rid)!r} "
+            raise Problem("not-found", f"no shipped rules {Y.short(rid)!r} "
                                        f"(shipped: {', '.join(rulesfile.shipped_ids())})")
         return _json(await svc.thread(rules_json, rid))
 
@@ -701,7 +701,7 @@ def create_app(db: str | Store = store_mod.DEFAULT_URL, *, limits: Limits = Limi
     async def problem_type_endpoint(request: Request) -> Response:
         kind = request.path_params["kind"]
         if kind not in PROBLEMS:
-            raise Problem("not-found", f"no problem type {Y._short(kind)!r}")
+            raise Problem("not-found", f"no problem type {Y.short(kind)!r}")
         status, title, text = PROBLEMS[kind]
         return Response(f"{title} ({status})\n\n{text}\n", media_type="text/plain; charset=utf-8")
 
