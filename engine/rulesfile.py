@@ -246,7 +246,7 @@ class _Reader:
         self.path = path
 
     def fail(self, line: int, message: str):
-        raise Y._Fail(line, message)
+        raise Y.ReadError(line, message)
 
     def mapping(self, v: Any, where: str) -> dict:
         if v is None or v.kind != "map":
@@ -262,11 +262,11 @@ class _Reader:
         return key
 
     def label(self, v: Any, where: str) -> Label:
-        f = Y._fields(v, where, LANGS)
-        return Label(Y._text(f["en"], f"{where}: en"), Y._text(f["fr"], f"{where}: fr"))
+        f = Y.read_fields(v, where, LANGS)
+        return Label(Y.read_text(f["en"], f"{where}: en"), Y.read_text(f["fr"], f"{where}: fr"))
 
     def line_of(self, v: Any, path: tuple) -> int:
-        return Y._path_line(v, tuple(path))
+        return Y.path_line(v, tuple(path))
 
 
 def _plain_tree(v: Any) -> Any:
@@ -299,26 +299,26 @@ def _parameters(r: _Reader, pv: Any, parties: tuple, recipients: tuple):
             name = ".".join(here)
             kline = v.key_lines[key]
             if node.kind == "map" and ("value" in node.value or "values" in node.value):
-                f = Y._fields(node, f"parameters.{name}", ("article",),
+                f = Y.read_fields(node, f"parameters.{name}", ("article",),
                               ("value", "values", "clause", "note", "type", "choices", "length"))
                 if ("value" in f) == ("values" in f):
                     r.fail(node.line, f"parameters.{name}: give `value` or `values`, not both")
-                Y._text(f["article"], f"parameters.{name}: article")
+                Y.read_text(f["article"], f"parameters.{name}: article")
                 lines[name] = kline
                 if "type" in f:
-                    t = Y._choice(f["type"], f"parameters.{name}: type", tuple(params.TYPES) + ("choice",))
+                    t = Y.read_choice(f["type"], f"parameters.{name}: type", tuple(params.TYPES) + ("choice",))
                     if t == "choice":
                         if "choices" not in f or f["choices"].kind != "seq" or not f["choices"].value:
                             r.fail(f["type"].line, f"parameters.{name}: a choice needs `choices`")
-                        opts = tuple(Y._text(c, f"parameters.{name}: choices") for c in f["choices"].value)
+                        opts = tuple(Y.read_text(c, f"parameters.{name}: choices") for c in f["choices"].value)
                         declared[name] = params._choice(*opts)
                     else:
                         declared[name] = params.TYPES[t]
                     kinds[name] = _KIND_OF_TYPE[t]
                 if "length" in f:
-                    g = Y._fields(f["length"], f"parameters.{name}: length", ("of",), ("plus",))
-                    other = Y._text(g["of"], f"parameters.{name}: length: of")
-                    plus = Y._int(g["plus"], f"parameters.{name}: length: plus") if "plus" in g else 0
+                    g = Y.read_fields(f["length"], f"parameters.{name}: length", ("of",), ("plus",))
+                    other = Y.read_text(g["of"], f"parameters.{name}: length: of")
+                    plus = Y.read_int(g["plus"], f"parameters.{name}: length: plus") if "plus" in g else 0
                     lengths[name] = (other, plus)
                     length_lines[name] = f["length"].line
                 if "values" in f:
@@ -327,7 +327,7 @@ def _parameters(r: _Reader, pv: Any, parties: tuple, recipients: tuple):
                         r.fail(dv.line, f"parameters.{name}: values: expected a mapping DATE: value")
                     pairs = []
                     for dkey, item in dv.value.items():
-                        day = Y._date(Y._V("scalar", dkey, dv.key_lines[dkey], str(dkey)),
+                        day = Y.read_date(Y.Node("scalar", dkey, dv.key_lines[dkey], str(dkey)),
                                       f"parameters.{name}: values")
                         pairs.append((day, _plain_tree(item)))
                     out[key] = params.Dated(tuple(sorted(pairs, key=lambda p: p[0])))
@@ -367,13 +367,13 @@ def _inputs(r: _Reader, iv: Any) -> dict[str, Input]:
         where = f"inputs.{name}"
         if name in SCENARIO_KEYS:
             r.fail(iv.key_lines[key], f"{where}: {name!r} is already a key of the scenario format")
-        f = Y._fields(node, where, ("event", "label"), ("per_year", "current"))
+        f = Y.read_fields(node, where, ("event", "label"), ("per_year", "current"))
         if ("per_year" in f) == ("current" in f):
             r.fail(node.line, f"{where}: say `per_year: count|amount` or `current: count|amount`")
         per_year = "per_year" in f
-        typ = Y._choice(f["per_year" if per_year else "current"],
+        typ = Y.read_choice(f["per_year" if per_year else "current"],
                         f"{where}: {'per_year' if per_year else 'current'}", ("count", "amount"))
-        ev = r.name(Y._text(f["event"], f"{where}: event"), f["event"].line, f"{where}: event")
+        ev = r.name(Y.read_text(f["event"], f"{where}: event"), f["event"].line, f"{where}: event")
         if ev in BUILTIN_EVENTS or ev in contract.BY_NAME or ev in events:
             r.fail(f["event"].line, f"{where}: event type {ev!r} is already taken")
         events.add(ev)
@@ -389,8 +389,8 @@ def _messages(r: _Reader, mv: Any) -> tuple[dict, dict[str, int]]:
         return out, lines
     for key, node in r.mapping(mv, "messages").items():
         name = r.name(key, mv.key_lines[key], "messages")
-        f = Y._fields(node, f"messages.{name}", LANGS)
-        out[name] = {lang: Y._text(f[lang], f"messages.{name}: {lang}") for lang in LANGS}
+        f = Y.read_fields(node, f"messages.{name}", LANGS)
+        out[name] = {lang: Y.read_text(f[lang], f"messages.{name}: {lang}") for lang in LANGS}
         lines[name] = mv.key_lines[key]
     return out, lines
 
@@ -415,7 +415,7 @@ def _names(r: _Reader, v: Any, where: str, known: Mapping, what: str) -> list[st
         r.fail(v.line, f"{where}: expected a list of names")
     out = []
     for item in v.value:
-        name = Y._text(item, where)
+        name = Y.read_text(item, where)
         if name not in known:
             r.fail(item.line, f"{where}: {name!r} is not {what}")
         out.append(name)
@@ -424,21 +424,21 @@ def _names(r: _Reader, v: Any, where: str, known: Mapping, what: str) -> list[st
 
 def _amount(r: _Reader, av: Any, inputs: Mapping[str, Input], schema: params.Schema,
             kinds: Mapping[str, str], messages: Mapping, mlines: Mapping) -> Amount:
-    f = Y._fields(av, "amount", ("figures", "row"), ("basis", "detail", "correction_detail", "previous", "readings"))
+    f = Y.read_fields(av, "amount", ("figures", "row"), ("basis", "detail", "correction_detail", "previous", "readings"))
     basis = None
     if "basis" in f:
-        bf = Y._fields(f["basis"], "amount.basis", ("input", "year", "estimated", "unknown"))
-        inp = Y._text(bf["input"], "amount.basis: input")
+        bf = Y.read_fields(f["basis"], "amount.basis", ("input", "year", "estimated", "unknown"))
+        inp = Y.read_text(bf["input"], "amount.basis: input")
         if inp not in inputs or not inputs[inp].per_year:
             r.fail(bf["input"].line, f"amount.basis: input: {inp!r} is not a per-year input")
-        year = Y._text(bf["year"], "amount.basis: year")
+        year = Y.read_text(bf["year"], "amount.basis: year")
         conv = schema.converters.get(year)
         if conv is None or set(getattr(conv, "choices", ())) - {"previous_year", "same_year"} or not getattr(conv, "choices", ()):
             r.fail(bf["year"].line, f"amount.basis: year: {year!r} must name a choice parameter "
                                     "of previous_year / same_year")
-        basis = Basis(inp, year, r.name(Y._text(bf["estimated"], "amount.basis: estimated"),
+        basis = Basis(inp, year, r.name(Y.read_text(bf["estimated"], "amount.basis: estimated"),
                                         bf["estimated"].line, "amount.basis: estimated"),
-                      r.name(Y._text(bf["unknown"], "amount.basis: unknown"),
+                      r.name(Y.read_text(bf["unknown"], "amount.basis: unknown"),
                              bf["unknown"].line, "amount.basis: unknown"))
     env = formula.Env(kinds, {basis.input} if basis else set(),
                       {n for n, i in inputs.items() if not i.per_year})
@@ -467,7 +467,7 @@ def _amount(r: _Reader, av: Any, inputs: Mapping[str, Input], schema: params.Sch
         if key in contract.fields_of(contract.Adjust) or key.startswith("was_") or key in ("t", "sid", "seq"):
             r.fail(rv.key_lines[key], f"amount.row: {key!r} is a field the engine posts itself; "
                                       "name the figure otherwise")
-        typ = Y._choice(node, f"amount.row.{key}", ("count", "amount", "rate", "year", "name"))
+        typ = Y.read_choice(node, f"amount.row.{key}", ("count", "amount", "rate", "year", "name"))
         kind = env.figure_kinds[key]
         if kind != ("name" if typ == "name" else "number"):
             r.fail(node.line, f"amount.row.{key}: the figure gives a {kind}, which is not shown as {typ}")
@@ -495,15 +495,15 @@ def _amount(r: _Reader, av: Any, inputs: Mapping[str, Input], schema: params.Sch
         if rv2.kind != "seq":
             r.fail(rv2.line, "amount.readings: expected a list")
         for item in rv2.value:
-            g = Y._fields(item, "amount.readings", ("input", "values", "code", "message"))
-            inp = Y._text(g["input"], "amount.readings: input")
+            g = Y.read_fields(item, "amount.readings", ("input", "values", "code", "message"))
+            inp = Y.read_text(g["input"], "amount.readings: input")
             if inp not in inputs or (inputs[inp].per_year and (basis is None or basis.input != inp)):
                 r.fail(g["input"].line, f"amount.readings: input: {inp!r} is not the basis or a current input")
-            vals = Y._text(g["values"], "amount.readings: values")
+            vals = Y.read_text(g["values"], "amount.readings: values")
             if kinds.get(vals) != "list":
                 r.fail(g["values"].line, f"amount.readings: values: {vals!r} is not a list parameter")
-            code = r.name(Y._text(g["code"], "amount.readings: code"), g["code"].line, "amount.readings: code")
-            msg = r.name(Y._text(g["message"], "amount.readings: message"), g["message"].line,
+            code = r.name(Y.read_text(g["code"], "amount.readings: code"), g["code"].line, "amount.readings: code")
+            msg = r.name(Y.read_text(g["message"], "amount.readings: message"), g["message"].line,
                          "amount.readings: message")
             _check_placeholders(r, messages, mlines, msg,
                                 base_ph | {f"other.{n}" for n in figure_names} | {"other.annual"}, item.line)
@@ -530,8 +530,8 @@ def _rules(r: _Reader, cv: Any, inputs: Mapping[str, Input], amount: Amount, mes
         if rule_id.startswith("engine."):
             r.fail(line, f"rules: {rule_id!r}: ids beginning with engine. are the engine's own")
         where = f"rules.{rule_id}"
-        f = Y._fields(node, where, ("article", "when", "do"), ("clause", "decides"))
-        article = Y._text(f["article"], f"{where}: article")
+        f = Y.read_fields(node, where, ("article", "when", "do"), ("clause", "decides"))
+        article = Y.read_text(f["article"], f"{where}: article")
         when = _plain_tree(f["when"])
         try:
             tests = conditions.compile_when(when, fields)
@@ -603,19 +603,19 @@ def _do(r: _Reader, v: Any, where: str, messages: Mapping, mlines: Mapping
     spec = consequence.arg_kinds
     if av is not None:
         if av.kind == "scalar" and av.value is None:
-            av = Y._V("map", {}, av.line)
-        given = Y._fields(av, f"{where}: do: {name}", (), tuple(spec))
+            av = Y.Node("map", {}, av.line)
+        given = Y.read_fields(av, f"{where}: do: {name}", (), tuple(spec))
         for key, x in given.items():
             kind = spec[key]
             what = f"{where}: do: {name}: {key}"
             if isinstance(kind, tuple):
-                args[key] = Y._choice(x, what, kind)
+                args[key] = Y.read_choice(x, what, kind)
             elif kind == contract.BOOL:
-                args[key] = Y._bool(x, what)
+                args[key] = Y.read_bool(x, what)
             elif kind == contract.TEXT:
-                args[key] = Y._text(x, what)
+                args[key] = Y.read_text(x, what)
             else:
-                args[key] = r.name(Y._text(x, what), x.line, what)
+                args[key] = r.name(Y.read_text(x, what), x.line, what)
                 if kind == contract.DIAGNOSTIC:
                     _check_placeholders(r, messages, mlines, args[key], consequence.placeholders,
                                         x.line)
@@ -624,16 +624,16 @@ def _do(r: _Reader, v: Any, where: str, messages: Mapping, mlines: Mapping
 
 def _read(path: str, text: str) -> RulesFile:
     r = _Reader(path)
-    root = Y._from_text(text)
+    root = Y.from_text(text)
     if root.kind == "map" and "rules" not in root.value:
         r.fail(root.line, "a rules file needs its `rules:` catalogue")
-    f = Y._fields(root, "rules file", ("rules_format", "id", "title", "parties", "parameters",
+    f = Y.read_fields(root, "rules file", ("rules_format", "id", "title", "parties", "parameters",
                                       "amount", "rules"),
                   ("source", "recipients", "inputs", "labels", "reasons", "messages", "not_encoded"))
     fmt = f["rules_format"]
     if not (fmt.kind == "scalar" and fmt.value == FORMAT and type(fmt.value) is int):
         r.fail(fmt.line, f"rules_format: this engine reads rules files of format {FORMAT}")
-    rid = Y._text(f["id"], "id")
+    rid = Y.read_text(f["id"], "id")
     parties: dict[str, Label] = {}
     pv = f["parties"]
     for key, node in r.mapping(pv, "parties").items():
@@ -641,7 +641,7 @@ def _read(path: str, text: str) -> RulesFile:
         if name in RESERVED_PARTIES:
             r.fail(pv.key_lines[key], f"parties: {name!r} is the engine's word for a convention "
                                       "that ends at its term; give the party another name")
-        parties[name] = r.label(Y._fields(node, f"parties.{name}", ("label",))["label"],
+        parties[name] = r.label(Y.read_fields(node, f"parties.{name}", ("label",))["label"],
                                 f"parties.{name}: label")
     if len(parties) < 2:
         r.fail(pv.line, "parties: a convention has at least two parties")
@@ -654,7 +654,7 @@ def _read(path: str, text: str) -> RulesFile:
                 r.fail(rv.key_lines[key], f"recipients: {name!r} is a word of the engine's")
             if name in recipients:
                 r.fail(rv.key_lines[key], f"recipients: {name!r} is already a party")
-            recipients[name] = r.label(Y._fields(node, f"recipients.{name}", ("label",))["label"],
+            recipients[name] = r.label(Y.read_fields(node, f"recipients.{name}", ("label",))["label"],
                                        f"recipients.{name}: label")
     taken = set(recipients)
     inputs = _inputs(r, f.get("inputs"))
@@ -680,7 +680,7 @@ def _read(path: str, text: str) -> RulesFile:
         rv = f["reasons"]
         for key, node in r.mapping(rv, "reasons").items():
             name = r.name(key, rv.key_lines[key], "reasons")
-            reasons[name] = r.label(Y._fields(node, f"reasons.{name}", ("label",))["label"],
+            reasons[name] = r.label(Y.read_fields(node, f"reasons.{name}", ("label",))["label"],
                                     f"reasons.{name}: label")
             words[name] = reasons[name]
     for name in _tested_reasons(catalogue):
@@ -689,8 +689,8 @@ def _read(path: str, text: str) -> RulesFile:
     if "not_encoded" in f:
         not_encoded = freeze(_plain_tree(f["not_encoded"]))
     return RulesFile(
-        id=rid, path=path, title=Y._text(f["title"], "title"),
-        source=Y._text(f["source"], "source") if "source" in f else "",
+        id=rid, path=path, title=Y.read_text(f["title"], "title"),
+        source=Y.read_text(f["source"], "source") if "source" in f else "",
         parties=freeze(parties), recipients=freeze(recipients), inputs=freeze(inputs),
         schema=schema, tree=freeze(values), sources=freeze(_plain_tree(f["parameters"])),
         amount=amount, amount_source=freeze(_plain_tree(f["amount"])), messages=freeze(messages), words=freeze(words), catalogue=freeze(catalogue),
@@ -732,11 +732,11 @@ def shown(path: str) -> str:
 def load(path: str) -> RulesFile:
     """Read and check a rules file; cached, the result is immutable."""
     try:
-        text = Y._read_file(path, shown(path))
+        text = Y.read_file(path, shown(path))
         return _read(path, text)
     except ScenarioError as e:
         raise RulesError(e.file, e.line, e.message) from None
-    except Y._Fail as e:
+    except Y.ReadError as e:
         raise RulesError(shown(path), e.line, e.message) from None
 
 
