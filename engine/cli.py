@@ -15,11 +15,10 @@ import sys
 import tempfile
 from typing import Sequence
 
-from . import expect as expect_mod
-from . import __version__, render
+from . import __version__, application, render
 from .api import load_scenario, replay
 from .errors import ScenarioError
-from .rulesfile import UnknownConvention, is_rules_file
+from .rulesfile import UnknownConvention
 from .rulesfile import of_scenario as rules_of
 
 
@@ -184,49 +183,26 @@ def cmd_run(args) -> str:
     return render.table(t, lang=args.lang)
 
 
-def _scenario_files(paths: Sequence[str]) -> list[str]:
-    out = []
-    for path in paths:
-        if os.path.isdir(path):
-            for root, dirs, files in os.walk(path):
-                dirs.sort()
-                out.extend(p for p in (os.path.join(root, f) for f in sorted(files)
-                                       if f.endswith((".yaml", ".yml")))
-                           if not is_rules_file(p))
-        else:
-            out.append(path)
-    return out
-
-
 def cmd_check(args) -> tuple[str, int, str]:
     """Each file's expectations; an invalid file is reported on stderr and makes the exit 2."""
-    lines, errors = [], []
-    passed = failed = 0
-    files = _scenario_files(args.paths)
-    if not files:
+    report = application.check(args.paths)
+    if not report.files:
         raise UsageError(f"no scenario files (*.yaml) in {' '.join(args.paths)}")
-    for path in files:
-        try:
-            s = load_scenario(path)
-        except ScenarioError as e:
-            failed += 1
-            errors.append(str(e))
-            lines.append(f"FAIL {path}: invalid scenario (see stderr)")
-            continue
-        if not s.expect:
-            lines.append(f"skip {path}: no expect: block")
-            continue
-        problems = expect_mod.failures(replay(s), s.expect)
-        if problems:
-            failed += 1
-            lines.append(f"FAIL {path}")
-            lines.extend(f"  {p}" for p in problems)
+    lines = []
+    for c in report.files:
+        if c.status == "invalid":
+            lines.append(f"FAIL {c.path}: invalid scenario (see stderr)")
+        elif c.status == "skip":
+            lines.append(f"skip {c.path}: no expect: block")
+        elif c.status == "fail":
+            lines.append(f"FAIL {c.path}")
+            lines.extend(f"  {p}" for p in c.failures)
         else:
-            passed += 1
-            lines.append(f"ok   {path}")
-    lines.append(f"{passed} passed, {failed} failed")
-    code = 2 if errors else (1 if failed else 0)
-    return "\n".join(lines) + "\n", code, "".join(f"{e}\n" for e in errors)
+            lines.append(f"ok   {c.path}")
+    lines.append(f"{report.passed} passed, {report.failed} failed")
+    invalid = report.invalid
+    code = 2 if invalid else (1 if report.failed else 0)
+    return "\n".join(lines) + "\n", code, "".join(f"{c.error}\n" for c in invalid)
 
 
 def cmd_rules(args) -> str:
@@ -234,32 +210,16 @@ def cmd_rules(args) -> str:
 
 
 def cmd_state(args) -> str:
-    s = _load(args.file)
-    if args.on < s.start:  # signed, not yet in force: render.state says so
-        return render.state(replay(s, until=s.start), args.on, lang=args.lang)
-    from .deadlines import arrears, through_next_period_end
-
-    # State and termination with hindsight (the legal situation), replayed through the next
-    # period's end so that what the rules decide there (an expiry) is known, as `deadlines`
-    # knows it; money as known on that day, with what is overdue and what that allows.
-    t = _timeline_covering(s, through_next_period_end(s, args.on))
-    known = replay(s, until=args.on)
-    return render.state(t, args.on, lang=args.lang, money=known, arrears=arrears(s, args.on))
-
-
-def _timeline_covering(s, day: dt.date):
-    """The scenario's timeline, replayed beyond its horizon when ``day`` is after it."""
-    t = replay(s)
-    if day > t.horizon:
-        t = replay(s, until=day)
-    return t
+    st = application.state(_load(args.file), args.on)
+    # State and termination with hindsight (the legal situation); money as known on that day,
+    # with what is overdue and what that allows.
+    return render.state(st.timeline, st.on, lang=args.lang, money=st.known, arrears=st.arrears)
 
 
 def cmd_deadlines(args) -> str:
     from .deadlines import to_ics
 
-    s = _load(args.file)
-    d = _timeline_covering(s, max(args.as_of, s.start)).deadlines(args.as_of)
+    d = application.deadlines(_load(args.file), args.as_of)
     text = render.deadlines(d, lang=args.lang)
     if args.ics:
         write_atomically(args.ics, to_ics(d, lang=args.lang))
@@ -267,7 +227,7 @@ def cmd_deadlines(args) -> str:
 
 
 def cmd_whatif(args) -> str:
-    from .whatif import UnknownReason, whatif
+    from .whatif import UnknownReason
 
     s = _load(args.file)
     parties = tuple(rules_of(s).parties)
@@ -276,7 +236,7 @@ def cmd_whatif(args) -> str:
     if args.on < s.start:
         raise UsageError(f"--on {args.on} is before the start {s.start} of {args.file}")
     try:
-        w = whatif(s, args.notice, args.on, reason=args.reason, lang=args.lang)
+        w = application.whatif(s, args.notice, args.on, reason=args.reason, lang=args.lang)
     except UnknownReason as e:
         raise UsageError(f"--reason: unknown reason {e.reason!r} (accepted: "
                          f"{', '.join(e.accepted) or 'none, this convention defines no reason'})") from None
@@ -284,15 +244,12 @@ def cmd_whatif(args) -> str:
 
 
 def cmd_batch(args) -> tuple[str, int]:
-    from . import batch
-
-    files = batch.scenario_files(args.paths)
-    if not files:
-        raise UsageError(f"no scenario files (*.yaml) in {' '.join(args.paths)}")
     lang = "en" if args.format == "json" else args.lang
-    rows = batch.run(files, as_of=args.as_of, jobs=args.jobs, lang=lang)
-    text = batch.to_json(rows) if args.format == "json" else batch.to_csv(rows, lang=lang)
-    return text, 2 if any(r["status"] != "ok" for r in rows) else 0
+    b = application.batch(args.paths, as_of=args.as_of, jobs=args.jobs, lang=lang)
+    if not b.rows:
+        raise UsageError(f"no scenario files (*.yaml) in {' '.join(args.paths)}")
+    text = b.to_json() if args.format == "json" else b.to_csv(lang=lang)
+    return text, 0 if b.ok else 2
 
 
 def cmd_report(args) -> str:

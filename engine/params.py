@@ -45,7 +45,8 @@ class ParamError(ValueError):
 # --------------------------------------------------------------------------- value types
 
 
-def _choice(*options: str) -> Callable[[Any], str]:
+def choice(*options: str) -> Callable[[Any], str]:
+    """A checker of a value among ``options`` (the rules-file loader declares choice parameters with it)."""
     def check(v: Any) -> str:
         if v not in options:
             raise ValueError(f"expected one of {', '.join(options)}, got {v!r}")
@@ -188,21 +189,21 @@ def _mechanics(parties: Iterable[str]) -> dict[str, Any]:
     out: dict[str, Any] = {
         "term.initial": (_positive_duration, None),
         "term.ends_on": (_optional_date, None),
-        "term.renewal": (_choice("indefinite", "periodic", "none"), REQUIRED),
+        "term.renewal": (choice("indefinite", "periodic", "none"), REQUIRED),
         "term.renewal_period": (_positive_duration, None),
         "term.max_renewals": (_optional_count, None),
         "notice.recipients": (None, REQUIRED),  # checked against the parties by the Schema
-        "notice.effect": (_choice("after_period", "at_period_end", "at_exit_date"), REQUIRED),
+        "notice.effect": (choice("after_period", "at_period_end", "at_exit_date"), REQUIRED),
         "notice.exit_dates": (_month_days, ()),
-        "notice.runs_from": (_choice("last_recipient", "first_recipient"), REQUIRED),
-        "notice.missing_recipient": (_choice("warn", "void"), REQUIRED),
-        "notice.unclaimed": (_choice("first_presentation", "never"), REQUIRED),
+        "notice.runs_from": (choice("last_recipient", "first_recipient"), REQUIRED),
+        "notice.missing_recipient": (choice("warn", "void"), REQUIRED),
+        "notice.unclaimed": (choice("first_presentation", "never"), REQUIRED),
         "notice.extend_to_working_day": (_bool, REQUIRED),
-        "notice.within_initial_term": (_choice("allowed", "postponed", "refused"), REQUIRED),
+        "notice.within_initial_term": (choice("allowed", "postponed", "refused"), REQUIRED),
         "notice.immediate_on_default": (_bool, REQUIRED),
-        "contribution.call": (_choice("fiscal_year_start", "quarterly", "monthly"), REQUIRED),
+        "contribution.call": (choice("fiscal_year_start", "quarterly", "monthly"), REQUIRED),
         "contribution.payment_term": (_duration, REQUIRED),
-        "contribution.prorata": (_choice("days", "none"), REQUIRED),
+        "contribution.prorata": (choice("days", "none"), REQUIRED),
         "contribution.refund_unused": (_bool, REQUIRED),
         "contribution.refund_on_default": (_bool, True),
     }

@@ -15,7 +15,7 @@ from . import dates, money, rulesfile
 from . import i18n
 from .i18n import LABELS
 from .money import fmt
-from .timeline import Timeline, _plain
+from .timeline import Timeline, plain_detail
 
 day = dates.day_text
 amount = money.amount_text
@@ -158,7 +158,7 @@ def entries_csv(t: Timeline) -> str:
     w.writerow(["date", "kind", "rule", "article", "detail"])
     for e in t.entries:
         w.writerow([e.date.isoformat(), e.kind, e.rule, e.article,
-                    json.dumps(_plain(e.detail), ensure_ascii=False, sort_keys=True)])
+                    json.dumps(plain_detail(e.detail), ensure_ascii=False, sort_keys=True)])
     return buf.getvalue()
 
 

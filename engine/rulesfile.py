@@ -311,7 +311,7 @@ def _parameters(r: _Reader, pv: Any, parties: tuple, recipients: tuple):
                         if "choices" not in f or f["choices"].kind != "seq" or not f["choices"].value:
                             r.fail(f["type"].line, f"parameters.{name}: a choice needs `choices`")
                         opts = tuple(Y.read_text(c, f"parameters.{name}: choices") for c in f["choices"].value)
-                        declared[name] = params._choice(*opts)
+                        declared[name] = params.choice(*opts)
                     else:
                         declared[name] = params.TYPES[t]
                     kinds[name] = _KIND_OF_TYPE[t]

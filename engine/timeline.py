@@ -19,16 +19,16 @@ def _iso(d: dt.date | None) -> str | None:
     return None if d is None else d.isoformat()
 
 
-def _plain(value: Any) -> Any:
+def plain_detail(value: Any) -> Any:
     """JSON-ready form of a detail value: dates as ISO strings, amounts with two decimals."""
     if isinstance(value, dt.date):
         return value.isoformat()
     if isinstance(value, Decimal):
         return fmt(value)
     if isinstance(value, Mapping):
-        return {str(k): _plain(v) for k, v in sorted(value.items(), key=lambda kv: str(kv[0]))}
+        return {str(k): plain_detail(v) for k, v in sorted(value.items(), key=lambda kv: str(kv[0]))}
     if isinstance(value, (list, tuple)):
-        return [_plain(v) for v in value]
+        return [plain_detail(v) for v in value]
     return value
 
 
@@ -195,7 +195,7 @@ class Entry:
 
     def to_dict(self) -> dict:
         return {"date": _iso(self.date), "kind": self.kind, "rule": self.rule,
-                "article": self.article, "detail": _plain(self.detail)}
+                "article": self.article, "detail": plain_detail(self.detail)}
 
 
 @attrs.frozen

@@ -425,8 +425,3 @@ def read_file(path: str, shown: str) -> str:
         raise ScenarioError(
             shown, line, f"the file is not UTF-8 text (byte 0x{data[e.start]:02x}); save it as UTF-8"
         ) from None
-
-
-# Deprecated spellings, kept only until the rules-file loader follows (next commit).
-_V, _Fail, _text, _fields, _choice, _int, _date, _bool = Node, ReadError, read_text, read_fields, read_choice, read_int, read_date, read_bool
-_path_line, _from_text, _read_file = path_line, from_text, read_file

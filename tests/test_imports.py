@@ -1,0 +1,126 @@
+"""How the modules of engine/ depend on each other: no module uses another's private name
+(``from .x import _y``, ``X._y`` on an imported module), and no import circle among the imports
+made when a module loads. A module's own private names, ``self._y`` and ``cls._y`` are its own
+business."""
+
+from __future__ import annotations
+
+import ast
+import pathlib
+
+ROOT = pathlib.Path(__file__).resolve().parent.parent
+ENGINE = ROOT / "engine"
+
+
+def _modules() -> dict[str, pathlib.Path]:
+    """Dotted name -> file, for every module of the engine package."""
+    out = {}
+    for path in sorted(ENGINE.rglob("*.py")):
+        parts = path.relative_to(ROOT).with_suffix("").parts
+        if parts[-1] == "__init__":
+            parts = parts[:-1]
+        out[".".join(parts)] = path
+    return out
+
+
+MODULES = _modules()
+
+
+def _package(name: str, path: pathlib.Path) -> str:
+    return name if path.name == "__init__.py" else name.rsplit(".", 1)[0]
+
+
+def _absolute(name: str, path: pathlib.Path, node: ast.ImportFrom) -> str:
+    """The module an ``from ... import`` names, as a dotted name."""
+    if not node.level:
+        return node.module or ""
+    base = _package(name, path).split(".")
+    base = base[: len(base) - node.level + 1]
+    return ".".join(base + ([node.module] if node.module else []))
+
+
+def _private(name: str) -> bool:
+    return name.startswith("_") and not name.startswith("__")
+
+
+def private_uses(name: str, path: pathlib.Path) -> list[str]:
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    modules: set[str] = set()  # local names bound to another module of engine/
+    found = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom):
+            source = _absolute(name, path, node)
+            for alias in node.names:
+                if _private(alias.name):
+                    found.append(f"{path.relative_to(ROOT)}:{node.lineno}: from {source} import {alias.name}")
+                if f"{source}.{alias.name}" in MODULES:
+                    modules.add(alias.asname or alias.name)
+        elif isinstance(node, ast.Import):
+            for alias in node.names:
+                if alias.name.startswith("engine"):
+                    modules.add(alias.asname or alias.name.split(".")[0])
+    for node in ast.walk(tree):
+        if (isinstance(node, ast.Attribute) and _private(node.attr)
+                and isinstance(node.value, ast.Name) and node.value.id in modules):
+            found.append(f"{path.relative_to(ROOT)}:{node.lineno}: {node.value.id}.{node.attr}")
+    return found
+
+
+def test_no_module_uses_another_modules_private_names():
+    found = [hit for name, path in MODULES.items() for hit in private_uses(name, path)]
+    assert not found, "private names used across modules (make them public):\n" + "\n".join(found)
+
+
+def test_the_check_finds_a_private_use(tmp_path):
+    bad = tmp_path / "bad.py"
+    bad.write_text("from . import yamlnodes as Y\nfrom .cli import _timeline\n\nY._text(1)\nself._x = 1\n")
+    assert [hit.split(": ", 1)[1] for hit in private_uses("engine.bad", bad)] == \
+        ["from engine.cli import _timeline", "Y._text"]
+
+
+def _load_time_imports(name: str, path: pathlib.Path) -> set[str]:
+    """The engine modules ``name`` imports when it loads (imports inside functions are not)."""
+    out = set()
+    for node in ast.parse(path.read_text(encoding="utf-8")).body:
+        targets = []
+        if isinstance(node, ast.ImportFrom):
+            source = _absolute(name, path, node)
+            targets = [f"{source}.{a.name}" for a in node.names] + [source]
+        elif isinstance(node, ast.Import):
+            targets = [a.name for a in node.names]
+        for t in targets:
+            while t and t not in MODULES:
+                t = t.rpartition(".")[0]
+            if t and t != name:
+                out.add(t)
+    return out
+
+
+def test_no_import_circle():
+    graph = {name: _load_time_imports(name, path) for name, path in MODULES.items()}
+    # A package imports its submodules to export them; a submodule importing its own package's
+    # __init__ is the circle, so packages are only their own nodes here.
+    circles = []
+
+    def visit(node: str, stack: list[str], done: set[str]) -> None:
+        if node in stack:
+            circles.append(" -> ".join(stack[stack.index(node):] + [node]))
+            return
+        if node in done:
+            return
+        for nxt in sorted(graph.get(node, ())):
+            if not (nxt.startswith(node + ".") or node.startswith(nxt + ".")):
+                visit(nxt, stack + [node], done)
+        done.add(node)
+
+    done: set[str] = set()
+    for name in sorted(graph):
+        visit(name, [], done)
+    assert not circles, "import circles:\n" + "\n".join(circles)
+
+
+def test_the_service_and_the_commands_ask_the_application_layer_not_each_other():
+    service = {n for n, p in MODULES.items() if n.startswith("engine.service")}
+    for name in service:
+        assert "engine.cli" not in _load_time_imports(name, MODULES[name]), name
+    assert not any(m.startswith("engine.service") for m in _load_time_imports("engine.cli", MODULES["engine.cli"]))
