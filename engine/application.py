@@ -125,7 +125,7 @@ class Due:
     """One dated deadline of one convention in a portfolio."""
 
     date: dt.date
-    kind: str  # start | notice | renewal | exit | expiry | call | payment-due | last-day
+    kind: str  # start | notice | renewal | exit | expiry | call | payment-due | last-day | overdue
     party: str | None  # the party who would give notice (kind notice), else None
     id: str
     name: str

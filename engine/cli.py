@@ -271,7 +271,7 @@ def cmd_serve(args) -> str:
     """Make the register's tables once, then start uvicorn; each worker builds the application
     from the environment (engine.service.app_from_env)."""
     from . import service
-    from .store import Store
+    from .service.store import Store
 
     try:
         Store(args.db, create=True).close()

@@ -43,6 +43,10 @@ def _private(name: str) -> bool:
     return name.startswith("_") and not name.startswith("__")
 
 
+def _shown(path: pathlib.Path) -> str:
+    return str(path.relative_to(ROOT)) if path.is_relative_to(ROOT) else path.name
+
+
 def private_uses(name: str, path: pathlib.Path) -> list[str]:
     tree = ast.parse(path.read_text(encoding="utf-8"))
     modules: set[str] = set()  # local names bound to another module of engine/
@@ -52,7 +56,7 @@ def private_uses(name: str, path: pathlib.Path) -> list[str]:
             source = _absolute(name, path, node)
             for alias in node.names:
                 if _private(alias.name):
-                    found.append(f"{path.relative_to(ROOT)}:{node.lineno}: from {source} import {alias.name}")
+                    found.append(f"{_shown(path)}:{node.lineno}: from {source} import {alias.name}")
                 if f"{source}.{alias.name}" in MODULES:
                     modules.add(alias.asname or alias.name)
         elif isinstance(node, ast.Import):
@@ -62,7 +66,7 @@ def private_uses(name: str, path: pathlib.Path) -> list[str]:
     for node in ast.walk(tree):
         if (isinstance(node, ast.Attribute) and _private(node.attr)
                 and isinstance(node.value, ast.Name) and node.value.id in modules):
-            found.append(f"{path.relative_to(ROOT)}:{node.lineno}: {node.value.id}.{node.attr}")
+            found.append(f"{_shown(path)}:{node.lineno}: {node.value.id}.{node.attr}")
     return found
 
 

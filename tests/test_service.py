@@ -63,7 +63,7 @@ def as_json_text(yaml_text: str) -> str:
         if isinstance(x, list):
             return [plain(v) for v in x]
         return str(x) if isinstance(x, Decimal) else x
-    return json.dumps(plain(service._plain(Y.from_text(yaml_text))), indent=2, ensure_ascii=False) + "\n"
+    return json.dumps(plain(service.bodies.plain(Y.from_text(yaml_text))), indent=2, ensure_ascii=False) + "\n"
 
 
 @pytest.fixture(scope="module")

@@ -1,0 +1,402 @@
+"""The engine as an HTTP service (docs/spec.md 9): routes and startup of the ASGI
+application (Starlette).
+
+A thin edge over the same core as the command line: reading bodies and parameters
+(:mod:`.bodies`), limits (:mod:`.limits`) and errors (:mod:`.problems`) are the service's own;
+every answer is computed by the public API and the application layer (:mod:`engine.application`)
+and, for the register of live conventions, by :mod:`.store`. ``convention serve`` runs it on
+uvicorn.
+
+Bodies. A scenario or an event is JSON, or YAML with ``Content-Type: application/yaml``. JSON is
+YAML, and the engine reads both as a file is read, so that a JSON or YAML body replays byte for
+byte as ``convention run`` replays the same text saved to a file (an error names ``<request>``
+and the body's line). Nothing in a body can run code or read a file: YAML tags, anchors and
+aliases are refused by the reader, ``convention:`` must be a shipped rules id (a path would read
+a file), and a body is always text, never a path.
+
+The register. A convention is stored as its header and its events (JSON, as received); its
+timeline is always the replay of the *register's document*: the header with ``events`` last,
+event N on line N (``GET /v1/conventions/{id}/scenario``), so that ``convention run`` of that
+document prints the very bytes of ``GET .../timeline``, and a message naming a line names the
+event's version.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import threading
+from collections import OrderedDict
+from decimal import Decimal
+from typing import Any, Callable, Mapping, Sequence
+
+import anyio
+import anyio.to_thread
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from .. import application, render, rulesfile
+from .. import yamlnodes as Y
+from ..api import load_scenario, replay
+from ..deadlines import to_ics
+from ..errors import ScenarioError
+from ..loader import load_event
+from . import bodies
+from . import store as store_mod
+from .bodies import REQUEST, Document
+from .limits import ENV, Limits, limits_from_env
+from .openapi import OPERATIONS, openapi
+from .problems import HANDLED, PROBLEMS, Problem, on_problem
+from .store import Store
+
+__all__ = ["create_app", "app_from_env", "register_document", "rules_json"]
+
+
+# --------------------------------------------------------------------------- the register's document
+
+
+def register_document(header: Mapping, event_texts: Sequence[str]) -> str:
+    """The scenario of a stored convention as one JSON (and so YAML) text: the header on line 1
+    with ``events`` last, event N on line N."""
+    inner = store_mod.dumps({k: v for k, v in header.items() if k != "events"})[1:-1]
+    head = "{" + inner + (", " if inner else "") + '"events": ['
+    return head + ",\n".join(event_texts) + "]}\n"
+
+
+# --------------------------------------------------------------------------- answers
+
+
+def _json(value: Any, status: int = 200, headers: Mapping[str, str] | None = None) -> Response:
+    return Response(json.dumps(value, ensure_ascii=False, indent=2) + "\n", status_code=status,
+                    headers=dict(headers or {}), media_type="application/json")
+
+
+def _plainly(x: Any) -> Any:
+    """A rules file's values as JSON: mappings, lists, text; numbers as written."""
+    if isinstance(x, rulesfile.Label):
+        return {"en": x.en, "fr": x.fr}
+    if isinstance(x, Mapping):
+        return {str(k.isoformat() if isinstance(k, dt.date) else k): _plainly(v) for k, v in x.items()}
+    if isinstance(x, (list, tuple)):
+        return [_plainly(v) for v in x]
+    if isinstance(x, dt.date):
+        return x.isoformat()
+    if isinstance(x, Decimal):
+        return str(x)
+    if x is None or isinstance(x, (str, int, float, bool)):
+        return x
+    return str(x)
+
+
+def rules_json(rid: str) -> dict:
+    rf = rulesfile.load(rulesfile.find(rid))
+    params = []
+    for name, node in rulesfile.leaves(rf.sources):
+        p = {"name": name}
+        p.update({k: _plainly(v) for k, v in node.items()})
+        params.append(p)
+    return {
+        "id": rf.id,
+        "title": rf.title,
+        "parties": [{"id": k, "label": _plainly(v)} for k, v in rf.parties.items()],
+        "recipients": [{"id": k, "label": _plainly(v)} for k, v in rf.recipients.items()],
+        "inputs": [{"name": i.name, "per_year": i.per_year, "type": i.type, "event": i.event,
+                    "field": i.field, "label": _plainly(i.label)} for i in rf.inputs.values()],
+        "event_types": list(rf.event_types),
+        "parameters": params,
+        "rules": [{"id": k, **{f: _plainly(v[f]) for f in ("article", "clause", "decides", "when", "do") if f in v}}
+                  for k, v in rf.catalogue.items()],
+        "not_encoded": _plainly(rf.not_encoded),
+    }
+
+
+# --------------------------------------------------------------------------- the application
+
+
+class Service:
+    def __init__(self, store: Store, limits: Limits):
+        self.store = store
+        self.limits = limits
+        self._headers: OrderedDict[str, Any] = OrderedDict()  # id -> header-only scenario
+        self._lock = threading.Lock()
+
+    # ---------------------------------------------------------------- running work
+
+    async def thread(self, fn: Callable, *args) -> Any:
+        """Blocking work (the database) off the event loop."""
+        return await anyio.to_thread.run_sync(fn, *args)
+
+    async def bounded(self, fn: Callable, *args, seconds: float | None = None) -> Any:
+        """A replay off the event loop, answered 503 when it takes too long (the thread finishes
+        on its own: a replay cannot be interrupted, its size is bounded by the other limits)."""
+        seconds = self.limits.replay_seconds if seconds is None else seconds
+        try:
+            with anyio.fail_after(seconds):
+                return await anyio.to_thread.run_sync(fn, *args, abandon_on_cancel=True)
+        except TimeoutError:
+            raise Problem("timeout", f"the replay took longer than {seconds:g} s",
+                          headers={"Retry-After": "5"}) from None
+
+    async def document(self, request: Request) -> Document:
+        body = await bodies.read_body(request, self.limits.body)
+        return bodies.read_document(body, bodies.is_yaml(request))
+
+    # ---------------------------------------------------------------- the register
+
+    def stored(self, cid: str):
+        """(scenario, version) of a stored convention: its register document, replayed as a file."""
+        header, texts, _ = self.store.event_texts(cid)
+        return load_scenario(register_document(header, texts).encode("utf-8"),
+                             filename=f"<convention {cid}>"), len(texts)
+
+    def header_scenario(self, cid: str) -> tuple[Mapping, Any]:
+        """(header, the scenario of the header alone) of a convention: immutable, so kept for
+        the next append."""
+        with self._lock:
+            hit = self._headers.get(cid)
+            if hit is not None:
+                self._headers.move_to_end(cid)
+                return hit
+        header = self.store.header(cid)
+        hit = (header, load_scenario(register_document(header, ()).encode("utf-8"),
+                                     filename=f"<convention {cid}>"))
+        with self._lock:
+            self._headers[cid] = hit
+            while len(self._headers) > 1024:
+                self._headers.popitem(last=False)
+        return hit
+
+    def check_event(self, cid: str, value: Any) -> None:
+        """Refuse an event as the command line would refuse it in the convention's scenario."""
+        header, s = self.header_scenario(cid)
+        n = self.store.version(cid)  # the message names the event by the version it would take
+        load_event(value, rules=rulesfile.of_scenario(s), seq=n, filename=REQUEST, overrides=s.overrides)
+        # and as the register will read it back: as text, in its document
+        try:
+            load_scenario(register_document(header, (store_mod.dumps(value),)).encode("utf-8"),
+                          filename=REQUEST)
+        except ScenarioError as e:
+            raise ScenarioError(REQUEST, 0, e.message) from None
+
+
+def _text_or_json(out: Any, fmt: str, version: int) -> Response:
+    """A register read in the CLI's text (`format=text`) or as JSON, with its version's ETag."""
+    if fmt == "text":
+        return Response(out, media_type="text/plain; charset=utf-8", headers=_etag(version))
+    return _json(out, headers=_etag(version))
+
+
+def _etag(version: int) -> dict:
+    return {"ETag": str(version)}
+
+
+def create_app(db: str | Store = store_mod.DEFAULT_URL, *, limits: Limits = Limits(),
+               create: bool = True) -> Starlette:
+    """The ASGI application on the register ``db`` (a URL or a :class:`Store`)."""
+    store = db if isinstance(db, Store) else Store(db, create=create, max_events=limits.events)
+    svc = Service(store, limits)
+
+    # ---------------------------------------------------------------- stateless
+
+    async def replay_endpoint(request: Request) -> Response:
+        until = bodies.date_param(request, "until")
+        doc = await svc.document(request)
+
+        def work():
+            s = bodies.load(doc)
+            if until is not None and until < s.start:
+                raise ScenarioError(REQUEST, 0, f"until {until} is before the start {s.start}")
+            return replay(s, until=until).to_json()
+
+        return Response(await svc.bounded(work), media_type="application/json")
+
+    async def check_endpoint(request: Request) -> Response:
+        doc = await svc.document(request)
+
+        def work():
+            s = bodies.load(doc)
+            return application.check_scenario(s).to_dict()
+
+        return _json(await svc.bounded(work))
+
+    async def rules_endpoint(request: Request) -> Response:
+        def work():
+            return {"rules": [{"id": rid, "title": rulesfile.load(rulesfile.find(rid)).title}
+                              for rid in rulesfile.shipped_ids()]}
+        return _json(await svc.thread(work))
+
+    async def rule_endpoint(request: Request) -> Response:
+        rid = request.path_params["id"]
+        if rid not in rulesfile.shipped_ids():  # never a path
+            raise Problem("not-found", f"no shipped rules {Y.short(rid)!r} "
+                                       f"(shipped: {', '.join(rulesfile.shipped_ids())})")
+        return _json(await svc.thread(rules_json, rid))
+
+    # ---------------------------------------------------------------- register
+
+    async def create_endpoint(request: Request) -> Response:
+        key = bodies.idempotency_key(request)
+        doc = await svc.document(request)
+
+        def work():
+            bodies.load(doc)  # refused with the engine's message and the body's lines
+            evs = doc.value.get("events") or []
+            header = {k: v for k, v in doc.value.items() if k != "events"}
+            if len(evs) > limits.events:
+                raise ScenarioError(REQUEST, 0, f"events: {len(evs)} events, more than the "
+                                                f"{limits.events} a convention may hold")
+            # as the register will read it back: its own document
+            load_scenario(register_document(header, [store_mod.dumps(e) for e in evs]).encode("utf-8"),
+                          filename=REQUEST)
+            return store.create(header, evs, key=key)
+
+        cid, version, replayed = await svc.thread(work)
+        headers = {**_etag(version), "Location": f"/v1/conventions/{cid}"}
+        if replayed:
+            headers["Idempotent-Replayed"] = "true"
+        return _json({"id": cid, "version": version}, 201, headers)
+
+    async def append_endpoint(request: Request) -> Response:
+        cid = request.path_params["id"]
+        key = bodies.idempotency_key(request)
+        expected = bodies.if_match(request)
+        doc = await svc.document(request)
+
+        def work():
+            svc.check_event(cid, doc.value)
+            return store.append(cid, doc.value, key=key, expected=expected)
+
+        done = await svc.thread(work)
+        headers = _etag(done.version)
+        if done.replayed:
+            headers["Idempotent-Replayed"] = "true"
+        return _json({"version": done.version}, 201, headers)
+
+    async def convention_endpoint(request: Request) -> Response:
+        cid = request.path_params["id"]
+
+        def work():
+            header, texts, created = store.event_texts(cid)
+            return {"id": cid, "version": len(texts), "created": created,
+                    "convention": header.get("convention"), "name": header.get("name")}
+
+        info = await svc.thread(work)
+        return _json(info, headers=_etag(info["version"]))
+
+    async def scenario_endpoint(request: Request) -> Response:
+        cid = request.path_params["id"]
+
+        def work():
+            header, texts, _ = store.event_texts(cid)
+            return register_document(header, texts), len(texts)
+
+        text, version = await svc.thread(work)
+        return Response(text, media_type="application/json", headers=_etag(version))
+
+    async def timeline_endpoint(request: Request) -> Response:
+        cid = request.path_params["id"]
+        until = bodies.date_param(request, "until")
+
+        def work():
+            s, version = svc.stored(cid)
+            if until is not None and until < s.start:
+                raise ScenarioError(REQUEST, 0, f"until {until} is before the start {s.start}")
+            return replay(s, until=until).to_json(), version
+
+        text, version = await svc.bounded(work)
+        return Response(text, media_type="application/json", headers=_etag(version))
+
+    async def state_endpoint(request: Request) -> Response:
+        cid = request.path_params["id"]
+        on = bodies.date_param(request, "on", default=bodies.today())
+        fmt = bodies.choice_param(request, "format", ("json", "text"))
+        lang = bodies.choice_param(request, "lang", ("en", "fr"))
+
+        def work():
+            s, version = svc.stored(cid)
+            st = application.state(s, on)
+            if fmt == "text":  # byte for byte `convention state FILE --on DATE`
+                return render.state(st.timeline, st.on, lang=lang, money=st.known), version
+            return st.to_dict(), version
+
+        out, version = await svc.bounded(work)
+        return _text_or_json(out, fmt, version)
+
+    async def deadlines_endpoint(request: Request) -> Response:
+        cid = request.path_params["id"]
+        as_of = bodies.date_param(request, "as_of", default=bodies.today())
+        fmt = bodies.choice_param(request, "format", ("json", "text"))
+        lang = bodies.choice_param(request, "lang", ("en", "fr"))
+
+        def work():
+            s, version = svc.stored(cid)
+            d = application.deadlines(s, as_of)
+            return (render.deadlines(d, lang=lang) if fmt == "text" else d.to_dict()), version
+
+        out, version = await svc.bounded(work)
+        return _text_or_json(out, fmt, version)
+
+    async def ics_endpoint(request: Request) -> Response:
+        cid = request.path_params["id"]
+        as_of = bodies.date_param(request, "as_of", default=bodies.today())
+        lang = bodies.choice_param(request, "lang", ("en", "fr"))
+
+        def work():
+            s, version = svc.stored(cid)
+            return to_ics(application.deadlines(s, as_of), lang=lang), version
+
+        data, version = await svc.bounded(work)
+        return Response(data, media_type="text/calendar; charset=utf-8",
+                        headers={**_etag(version), "Content-Disposition": 'attachment; filename="deadlines.ics"'})
+
+    async def portfolio_endpoint(request: Request) -> Response:
+        as_of = bodies.date_param(request, "as_of", default=bodies.today())
+        before = bodies.date_param(request, "before", required=True)
+
+        def work():
+            held = (application.Registered(cid, *svc.stored(cid)) for cid in store.ids())
+            return application.portfolio(held, as_of, before).to_dict()
+
+        return _json(await svc.bounded(work, seconds=limits.portfolio_seconds))
+
+    # ---------------------------------------------------------------- documents
+
+    async def openapi_endpoint(request: Request) -> Response:
+        return _json(openapi())
+
+    async def problem_type_endpoint(request: Request) -> Response:
+        kind = request.path_params["kind"]
+        if kind not in PROBLEMS:
+            raise Problem("not-found", f"no problem type {Y.short(kind)!r}")
+        status, title, text = PROBLEMS[kind]
+        return Response(f"{title} ({status})\n\n{text}\n", media_type="text/plain; charset=utf-8")
+
+    endpoints = {
+        "openapi": openapi_endpoint, "problemType": problem_type_endpoint, "replay": replay_endpoint,
+        "check": check_endpoint, "listRules": rules_endpoint, "getRules": rule_endpoint,
+        "createConvention": create_endpoint, "getConvention": convention_endpoint,
+        "getScenario": scenario_endpoint, "appendEvent": append_endpoint,
+        "getTimeline": timeline_endpoint, "getState": state_endpoint,
+        "getDeadlines": deadlines_endpoint, "getDeadlinesCalendar": ics_endpoint,
+        "portfolioDeadlines": portfolio_endpoint,
+    }
+    # Each route as the OpenAPI document declares it (one declaration: engine/service/openapi.py).
+    routes = [Route(op.path, endpoints[op.operation_id], methods=[op.method]) for op in OPERATIONS]
+    assert len(endpoints) == len(OPERATIONS), "an endpoint without its declaration"
+    handlers = {kind: on_problem for kind in HANDLED}
+    app = Starlette(routes=routes, exception_handlers=handlers)
+    app.state.store = store
+    app.state.limits = limits
+    return app
+
+
+
+def app_from_env() -> Starlette:
+    """The application of ``convention serve`` (each uvicorn worker calls it): the register and
+    the limits from the environment; the tables were made by ``serve`` before the workers."""
+    return create_app(os.environ.get(ENV["db"], store_mod.DEFAULT_URL), limits=limits_from_env(),
+                      create=False)
+
