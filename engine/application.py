@@ -157,7 +157,7 @@ def portfolio(conventions: Iterable[Registered], as_of: dt.date, before: dt.date
     """The coming deadlines of many conventions (``GET /v1/deadlines``): the dated entries of each
     one's :func:`deadlines` (those of its calendar file: notice deadlines not yet passed, renewal,
     exit date, expiry, next call and its payment date, a scheduled last day, the start)."""
-    items = []
+    items: list[Due] = []
     for c in conventions:
         d = deadlines(c.scenario, as_of)
         for kind, when in calendar_events(d):
@@ -219,7 +219,7 @@ def check_scenario(scenario: Scenario, path: str = "") -> Checked:
 def scenario_files(paths: Sequence[str]) -> list[str]:
     """Files as given, and the *.yaml / *.yml files under folders (walked in name order) that
     are not rules files."""
-    out = []
+    out: list[str] = []
     for path in paths:
         if os.path.isdir(path):
             for root, dirs, files in os.walk(path):
@@ -235,7 +235,7 @@ def scenario_files(paths: Sequence[str]) -> list[str]:
 def check(paths: Sequence[str]) -> CheckReport:
     """The ``expect:`` blocks of scenario files and folders (`convention check`); an invalid file
     is a ``Checked`` of status ``invalid``, and the others are still checked."""
-    out = []
+    out: list[Checked] = []
     for path in scenario_files(paths):
         try:
             s = load_scenario(path)

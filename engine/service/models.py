@@ -110,8 +110,9 @@ def schema_of(cls: type, seen: list[type] | None = None) -> dict:
     out["properties"] = props
     if getattr(cls, "OPEN", False):
         out["additionalProperties"] = True
-    if getattr(cls, "EXAMPLE", None) is not None:
-        out["example"] = cls.EXAMPLE
+    example = getattr(cls, "EXAMPLE", None)
+    if example is not None:
+        out["example"] = example
     return out
 
 
