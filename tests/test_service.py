@@ -1,4 +1,4 @@
-"""The HTTP service (engine/service.py, docs/spec.md 9): every endpoint against the command line,
+"""The HTTP service (engine/service/, docs/spec.md 9): every endpoint against the command line,
 the register's promises (idempotency keys, If-Match, concurrent writers, a server killed with
 SIGKILL), problem details with the CLI's message, the bounds, and a bounded schemathesis fuzz of
 /openapi.json. Servers run on 127.0.0.1 only, on a free port, and are stopped by the test."""

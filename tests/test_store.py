@@ -1,4 +1,4 @@
-"""The register's store (engine/store.py): an append-only event log that loses nothing and
+"""The register's store (engine/service/store.py): an append-only event log that loses nothing and
 stores nothing twice, on SQLite and, where the machine has PostgreSQL's initdb, on a throwaway
 PostgreSQL cluster started here (in a temporary folder, on a Unix socket only, stopped at the end).
 """
