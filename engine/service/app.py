@@ -113,10 +113,13 @@ def rules_json(rid: str) -> dict:
     }
 
 
-# --------------------------------------------------------------------------- the application
+# --------------------------------------------------------------------------- the register's reads
 
 
 class Service:
+    """The register read as scenarios (with a cache of immutable headers), and blocking work run
+    off the event loop."""
+
     def __init__(self, store: Store, limits: Limits):
         self.store = store
         self.limits = limits
@@ -384,14 +387,14 @@ def create_app(db: str | Store = store_mod.DEFAULT_URL, *, limits: Limits = Limi
         "portfolioDeadlines": portfolio_endpoint,
     }
     # Each route as the OpenAPI document declares it (one declaration: engine/service/openapi.py).
+    if set(endpoints) != {op.operation_id for op in OPERATIONS}:
+        raise RuntimeError("every endpoint needs its declaration in OPERATIONS, and every declaration its endpoint")
     routes = [Route(op.path, endpoints[op.operation_id], methods=[op.method]) for op in OPERATIONS]
-    assert len(endpoints) == len(OPERATIONS), "an endpoint without its declaration"
     handlers = {kind: on_problem for kind in HANDLED}
     app = Starlette(routes=routes, exception_handlers=handlers)
     app.state.store = store
     app.state.limits = limits
     return app
-
 
 
 def app_from_env() -> Starlette:
