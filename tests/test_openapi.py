@@ -5,8 +5,8 @@ operations it describes, and real answers fit the schemas, with no key a model d
 from __future__ import annotations
 
 import copy
-import glob
 import os
+import pathlib
 import warnings
 
 import jsonschema_rs
@@ -16,13 +16,13 @@ with warnings.catch_warnings():
     warnings.simplefilter("ignore")
     from starlette.testclient import TestClient
 
-from engine.service import create_app, openapi
-from engine.service import models
+from engine.service import create_app, models, openapi
+from tests.sweeps import every_scenario
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-SCENARIOS = sorted(glob.glob(os.path.join(ROOT, "scenarios", "*.yaml")))
+SCENARIOS = every_scenario(sorted(pathlib.Path(ROOT, "scenarios").glob("*.yaml")))
 YAML = {"content-type": "application/yaml"}
 DOC = openapi()
 
@@ -101,7 +101,7 @@ def test_a_wrong_answer_does_not_fit():
                        "year": None, "termination": None})
 
 
-@pytest.mark.parametrize("path", SCENARIOS, ids=os.path.basename)
+@pytest.mark.parametrize("path", SCENARIOS, ids=lambda p: p.name)
 def test_every_answer_about_a_scenario_fits_its_schema(client, path):
     with open(path, encoding="utf-8") as f:
         text = f.read()
