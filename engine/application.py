@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import pathlib
 from typing import Iterable, Sequence
 
 import attrs
@@ -238,7 +239,7 @@ def check(paths: Sequence[str]) -> CheckReport:
     out: list[Checked] = []
     for path in scenario_files(paths):
         try:
-            s = load_scenario(path)
+            s = load_scenario(pathlib.Path(path), filename=path)  # a file, never YAML text
         except ScenarioError as e:
             out.append(Checked(path, "invalid", error=str(e)))
             continue

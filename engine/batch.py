@@ -141,19 +141,23 @@ def run(paths: Sequence[str], as_of: dt.date | None = None, jobs: int = 1,
 
 
 def to_csv(rows: Iterable[dict], lang: str = "en") -> str:
-    """The rows as CSV: as they are, or (``lang="fr"``) as a French spreadsheet reads them."""
+    """The rows as CSV: as they are, or (``lang="fr"``) as a French spreadsheet reads them.
+    Either way a text cell that a spreadsheet would run as a formula (a name or a file starting
+    with ``=``, ``+``, ``-``, ``@``) starts with an apostrophe (:func:`engine.render.csv_cell`)."""
+    from .render import csv_cell
+
     buf = io.StringIO()
     if lang != "fr":
         w = csv.writer(buf, lineterminator="\n")
         w.writerow(COLUMNS)
         for row in rows:
-            w.writerow([_cell(row[k]) for k in COLUMNS])
+            w.writerow([csv_cell(_cell(row[k])) for k in COLUMNS])
         return buf.getvalue()
     buf.write("\ufeff")  # the byte order mark tells a spreadsheet the file is UTF-8
     w = csv.writer(buf, delimiter=";", lineterminator="\n")
     w.writerow([LABELS["fr"]["batch_headers"][k] for k in COLUMNS])
     for row in rows:
-        w.writerow([_cell_fr(k, row) for k in COLUMNS])
+        w.writerow([csv_cell(_cell_fr(k, row)) for k in COLUMNS])
     return buf.getvalue()
 
 

@@ -200,10 +200,25 @@ def pages() -> dict[str, str]:
     return out
 
 
+USAGE = """usage: python -m engine.catalogue_doc [ID|PATH]
+       python -m engine.catalogue_doc --write DOCS
+
+Print the Markdown page of a rules file (default: every shipped convention), or write
+DOCS/rules.md and DOCS/rules/<id>.md for every shipped convention.
+"""
+
+
 def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
+    if args[:1] in (["--help"], ["-h"]):
+        sys.stdout.write(USAGE)
+        return 0
+    writing = len(args) == 2 and args[0] == "--write"
+    if not writing and (len(args) > 1 or (args and args[0].startswith("-"))):
+        sys.stderr.write(USAGE.split("\n\n")[0] + "\n")
+        return 2
     try:
-        if args[:1] == ["--write"] and len(args) == 2:
+        if writing:
             for rel, text in pages().items():
                 path = os.path.join(args[1], rel)
                 os.makedirs(os.path.dirname(path), exist_ok=True)
@@ -214,6 +229,12 @@ def main(argv: list[str] | None = None) -> int:
     except (rulesfile.RulesError, rulesfile.UnknownConvention) as e:
         sys.stderr.write(f"catalogue_doc: {e}\n")
         return 2
+    except OSError as e:  # --write into a folder that cannot be written
+        sys.stderr.write(f"catalogue_doc: cannot write {e.filename}: {e.strerror or e}\n")
+        return 2
+    except Exception as e:  # a bug or a broken installation: one line, as `convention` says it
+        sys.stderr.write(f"catalogue_doc: internal error: {type(e).__name__}: {e}\n")
+        return 3
     return 0
 
 

@@ -20,6 +20,7 @@ from .api import load_scenario, replay
 from .errors import ScenarioError
 from .rulesfile import UnknownConvention
 from .rulesfile import of_scenario as rules_of
+from .yamlnodes import YEARS
 
 
 class UsageError(Exception):
@@ -28,9 +29,15 @@ class UsageError(Exception):
 
 def _date_arg(text: str) -> dt.date:
     try:
-        return dt.date.fromisoformat(text)
+        d = dt.date.fromisoformat(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"invalid date {text!r} (expected YYYY-MM-DD)") from None
+    # The years a scenario file may name (and the service accepts): a replay to 9999-12-31 would
+    # compute the day after it, and take minutes to get there.
+    lo, hi = YEARS
+    if not lo <= d.year <= hi:
+        raise argparse.ArgumentTypeError(f"date {text} is out of range (years {lo} to {hi})")
+    return d
 
 
 class _Parser(argparse.ArgumentParser):

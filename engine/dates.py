@@ -20,6 +20,12 @@ _ISO = re.compile(r"^P(?!$)(?:(\d+)Y)?(?:(\d+)M)?(?:(\d+)W)?(?:(\d+)D)?$")
 _WORDS = re.compile(r"^\s*(\d+)\s*(year|years|month|months|week|weeks|day|days)\s*$")
 _UNIT = {"year": "years", "month": "months", "week": "weeks", "day": "days"}
 _MAX_PART = 10_000
+# The longest duration: dates run from 1900 to 2200 (engine.yamlnodes.YEARS), and a replay adds
+# a few durations to them (a term, a renewal, a notice period, a payment term); with each at
+# most 1,000 years every date it computes stays far below 9999-12-31, datetime's last day.
+MAX_YEARS = 1000
+_REFERENCE = _dt.date(2000, 1, 1)
+_LIMIT = _REFERENCE.replace(year=_REFERENCE.year + MAX_YEARS)
 
 
 class DurationError(ValueError):
@@ -42,7 +48,10 @@ def parse_duration(text: str) -> relativedelta:
         years, months, weeks, days = parts["years"], parts["months"], parts["weeks"], parts["days"]
     if max(years, months, weeks, days) > _MAX_PART:
         raise DurationError(f"duration {text!r} is too long")
-    return relativedelta(years=years, months=months, days=days + 7 * weeks)
+    d = relativedelta(years=years, months=months, days=days + 7 * weeks)
+    if 12 * years + months > 12 * MAX_YEARS or _REFERENCE + d > _LIMIT:
+        raise DurationError(f"duration {text!r} is too long (at most {MAX_YEARS} years)")
+    return d
 
 
 def format_duration(d: relativedelta) -> str:

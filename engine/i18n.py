@@ -29,6 +29,9 @@ LABELS = {
         "on": "on", "colon": ": ",
         # state, deadlines, whatif
         "not_in_force": "not yet in force (it starts on {start})",
+        "rounding": "{year}: each of the {count} calls is rounded to the cent on its own: {sum} = "
+                    "{total}, {gap} {direction} than the annual amount {annual}",
+        "rounding_more": "more", "rounding_less": "less",
         "no_termination": "none (no notice given)",
         "terminated_since": "terminated since {since} (by {by}, notified {notified}, last day {last})",
         "notice_running": "notice given by {by}, notified {notified}; last day {last} ({left} days left)",
@@ -108,6 +111,9 @@ LABELS = {
         "expired_since": "terminée depuis le {since} (arrivée à échéance, dernier jour {last})",
         "on": "le", "colon": " : ",  # French typography: a space before the colon
         "not_in_force": "pas encore en vigueur (début le {start})",
+        "rounding": "{year} : chacun des {count} appels est arrondi au centime : {sum} = {total}, "
+                    "soit {gap} de {direction} que le montant annuel de {annual}",
+        "rounding_more": "plus", "rounding_less": "moins",
         "no_termination": "aucune (pas de dénonciation)",
         "terminated_since": "terminée depuis le {since} (par {by}, notifiée le {notified}, dernier jour {last})",
         "notice_running": "dénonciation par {by}, notifiée le {notified} ; dernier jour {last} "
@@ -348,6 +354,11 @@ ENGINE_MESSAGES: dict[str, dict[str, str]] = {
               "it is allocated as a payment that names no year",
         "fr": "le paiement de {amount} (ligne {line}) est pour {year}, année non appelée à sa "
               "date : il est imputé comme un paiement qui ne désigne pas d'année"},
+    "payment_before_start": {
+        "en": "payment of {amount} received {date} (line {line}), before the start {start}: "
+              "counted as money received",
+        "fr": "le paiement de {amount} reçu le {date} (ligne {line}) précède le début de la "
+              "convention, le {start} : il est compté comme somme reçue"},
     "notice_superseded": {
         "en": "notice by {by} (line {line}) has no effect: an earlier termination rules",
         "fr": "la dénonciation par {by} (ligne {line}) est sans effet : une fin plus proche prévaut"},

@@ -419,12 +419,17 @@ def _thaw(m: Any) -> Any:
 
 
 def _is_path(text: str) -> bool:
-    """An existing file or folder, or one line ending in .yaml/.yml/.json (a missing file)."""
+    """An existing file or folder, one line ending in .yaml/.yml/.json (a missing file), or one
+    line that cannot be a scenario's text (no `key: value`, no `{`): a missing file named
+    without its extension is "no such file", not a document that is a single value."""
     if "\n" in text or len(text) > 4096:
         return False
     if os.path.isfile(text) or os.path.isdir(text):
         return True
-    return text.strip().lower().endswith((".yaml", ".yml", ".json"))
+    line = text.strip()
+    if line.lower().endswith((".yaml", ".yml", ".json")):
+        return True
+    return bool(line) and not line.startswith(("{", "[")) and ": " not in line and not line.endswith(":")
 
 
 def load_scenario(source: Any, *, filename: str | None = None) -> Scenario:
@@ -468,6 +473,8 @@ def load_scenario(source: Any, *, filename: str | None = None) -> Scenario:
         raise ScenarioError(shown, e.line, e.message) from None
     except RecursionError:
         raise ScenarioError(shown, 0, "the scenario is nested too deeply") from None
+    except ImportError:  # the installation is broken, not the file: an internal error
+        raise
     except Exception as e:  # the promise is one line, never a traceback
         raise ScenarioError(shown, 0, f"cannot read the scenario: {type(e).__name__}: {e}") from None
 
@@ -484,5 +491,7 @@ def load_event(source: Mapping[str, Any], *, rules: rulesfile.RulesFile | str, s
         return _event(wrap(source), seq, rules, base)
     except ReadError as e:
         raise ScenarioError(filename, e.line, e.message) from None
+    except ImportError:  # the installation is broken, not the event: an internal error
+        raise
     except Exception as e:
         raise ScenarioError(filename, 0, f"cannot read the event: {type(e).__name__}: {e}") from None

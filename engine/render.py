@@ -6,6 +6,7 @@ import csv
 import datetime as dt
 import io
 import json
+import re
 from decimal import Decimal
 from typing import Any, Mapping
 
@@ -152,13 +153,29 @@ def table(t: Timeline, lang: str = "en") -> str:
     return "\n".join(out) + "\n"
 
 
+# What makes a spreadsheet read a cell as a formula (OWASP, "CSV injection"): a leading =, +, -
+# or @, and a tab or carriage return before one of them.
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_NUMBER = re.compile(r"^-?\d+(?:[.,]\d+)?$")
+
+
+def csv_cell(text: str) -> str:
+    """A text cell a spreadsheet shows as text: one that would start a formula gets a leading
+    apostrophe (which the spreadsheet hides). A number the engine wrote (``-321.92``,
+    ``-321,92``) stays a number."""
+    if text.startswith(_FORMULA_START) and not _NUMBER.match(text):
+        return "'" + text
+    return text
+
+
 def entries_csv(t: Timeline) -> str:
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\n")
     w.writerow(["date", "kind", "rule", "article", "detail"])
     for e in t.entries:
-        w.writerow([e.date.isoformat(), e.kind, e.rule, e.article,
-                    json.dumps(plain_detail(e.detail), ensure_ascii=False, sort_keys=True)])
+        w.writerow([csv_cell(v) for v in (
+            e.date.isoformat(), e.kind, e.rule, e.article,
+            json.dumps(plain_detail(e.detail), ensure_ascii=False, sort_keys=True))])
     return buf.getvalue()
 
 
@@ -185,6 +202,31 @@ def termination_line(t: Timeline, on: dt.date, lang: str = "en") -> str:
     return L["notice_later"].format(by=by, notified=notified, last=last)
 
 
+def rounding_note(t: Timeline, year: int, lang: str = "en") -> str | None:
+    """Why the calls of ``year`` do not add up to the annual amount, when they are whole calls
+    covering the whole year at one annual amount (say four quarters): each call is its share of
+    the annual amount rounded to the cent on its own, so their sum may miss it by a few cents.
+    None when there is nothing to explain."""
+    calls = [c for c in t.contributions if c.year == year]
+    if len(calls) < 2 or any(c.yearly or c.covered_days != c.period_days for c in calls):
+        return None
+    annuals = {c.annual for c in calls}
+    total = sum((c.due for c in calls), Decimal(0))
+    if len(annuals) != 1 or sum(c.period_days for c in calls) != dates.year_days(year):
+        return None
+    annual = annuals.pop()
+    if total == annual:
+        return None
+    L = LABELS[lang]
+    dues = [c.due for c in calls]
+    terms = (f"{len(dues)} × {amount(dues[0], lang)}" if len(set(dues)) == 1
+             else " + ".join(amount(d, lang) for d in dues))
+    return L["rounding"].format(
+        year=year, count=len(calls), sum=terms, total=amount(total, lang),
+        gap=amount(abs(total - annual), lang), annual=amount(annual, lang),
+        direction=L["rounding_more"] if total > annual else L["rounding_less"])
+
+
 def state(t: Timeline, on: dt.date, lang: str = "en", money: Timeline | None = None,
           arrears: Any = None) -> str:
     """The state on ``on``; the year's figures from ``money`` (e.g. a replay up to ``on``, for
@@ -200,6 +242,9 @@ def state(t: Timeline, on: dt.date, lang: str = "en", money: Timeline | None = N
     if c is not None:
         lines.append(f"{on.year}{L['colon']}{L['due']} {amount(c.due, lang)}, {L['paid']} {amount(c.paid, lang)}, "
                      f"{L['balance']} {amount(c.balance, lang)}")
+        note = rounding_note(money or t, on.year, lang)
+        if note is not None:
+            lines.append(note)
     lines.append(f"{L['termination']}{L['colon']}{termination_line(t, on, lang)}")
     lines.extend(arrears_lines(arrears, t, lang, ended=p.state == "terminated"))
     return "\n".join(lines) + "\n"

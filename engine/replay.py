@@ -632,6 +632,9 @@ class Replay:
         if year is not None:
             detail["for"] = year
         self._entry("payment_received", detail)
+        if e.date < self.start:  # still money received: it pays the first calls (docs/semantics.md)
+            self._diag(self.today, "payment_before_start",
+                       {"amount": e.amount, "date": e.date, "line": e.line, "start": self.start})
         self._check_standing()
 
     # -- notices

@@ -761,6 +761,10 @@ def report(t: Timeline, today: dt.date | None = None, lang: str = "en", arrears:
                 f'<td class="{cls}">{_e(v)}</td>' if cls else f"<td>{_e(v)}</td>" for v, cls in cells)
                 + "</tr>")
         out.append("</tbody></table></div>")
+        for year in sorted({c.year for c in t.contributions}):
+            note = render.rounding_note(t, year, lang)
+            if note is not None:
+                out.append(f'<p class="note rounding" data-year="{year}">{_e(note)}</p>')
         if t.unallocated:
             out.append(f"<p>{_e(L['unallocated'])}{_e(L['colon'])}{_e(money(t.unallocated))}</p>")
     else:

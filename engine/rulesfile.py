@@ -14,6 +14,7 @@ import functools
 import importlib.resources
 import json
 import os
+import pathlib
 import re
 from typing import AbstractSet, Any, Mapping
 
@@ -62,6 +63,7 @@ PLACEHOLDERS: dict[str, frozenset] = {
     "notice_missing_recipient": frozenset({"by", "line", "missing"}),
     "notice_before_start": frozenset({"by", "line", "start"}),
     "payment_for_uncalled_year": frozenset({"line", "year", "amount"}),
+    "payment_before_start": frozenset({"amount", "date", "line", "start"}),
     "notice_superseded": frozenset({"by", "line"}),
     "notice_after_expiry": frozenset({"by", "line"}),
     "notice_displaced": frozenset({"by", "notified", "line"}),
@@ -214,8 +216,24 @@ def is_rules_file(path: str) -> bool:
     return any(line.startswith(b"rules_format:") for line in head.splitlines())
 
 
+@functools.lru_cache(maxsize=None)
+def _shipped_root() -> Any:
+    """The folder of the shipped rules files. Installed, it is the package ``engine.rules`` (the
+    wheel puts rules/ there). From a checkout's root, Python imports ``engine`` from the working
+    folder, which has no ``engine/rules`` (say after a non-editable ``pip install .``): the
+    rules/ folder beside the package is then the one that goes with this code."""
+    package = f"{__package__}.rules"
+    try:
+        return importlib.resources.files(package)
+    except ModuleNotFoundError as e:
+        beside = pathlib.Path(__file__).resolve().parent.parent / "rules"
+        if e.name != package or not beside.is_dir():
+            raise
+        return beside
+
+
 def shipped_ids() -> tuple[str, ...]:
-    root = importlib.resources.files("engine.rules")
+    root = _shipped_root()
     return tuple(sorted(p.name[:-5] for p in root.iterdir() if p.name.endswith(".yaml")))
 
 
@@ -226,7 +244,7 @@ class UnknownConvention(ValueError):
 def find(ref: str, base_dir: str | None = None) -> str:
     """The path of a rules id shipped with the engine, or of a rules file given by path."""
     if ref in shipped_ids():
-        return str(importlib.resources.files("engine.rules").joinpath(f"{ref}.yaml"))
+        return str(_shipped_root().joinpath(f"{ref}.yaml"))
     candidates = [ref] if os.path.isabs(ref) else [os.path.join(base_dir or ".", ref), ref]
     for c in candidates:
         if (c.endswith(".yaml") or c.endswith(".yml")) and os.path.isfile(c):

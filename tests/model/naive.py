@@ -746,6 +746,8 @@ class _Sim:
             self.received += amount
             self.payments.append((amount, None if year is None else int(year)))
             self.entry(d, "payment_received")
+            if d < self.start:
+                self.diag(d, "payment_before_start")
             self.allocate()
             self.check_cured(d)
         elif t == "dispute":
