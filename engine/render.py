@@ -221,7 +221,7 @@ def rounding_note(t: Timeline, year: int, lang: str = "en") -> str | None:
     dues = [c.due for c in calls]
     terms = (f"{len(dues)} × {amount(dues[0], lang)}" if len(set(dues)) == 1
              else " + ".join(amount(d, lang) for d in dues))
-    return L["rounding"].format(
+    return str(L["rounding"]).format(
         year=year, count=len(calls), sum=terms, total=amount(total, lang),
         gap=amount(abs(total - annual), lang), annual=amount(annual, lang),
         direction=L["rounding_more"] if total > annual else L["rounding_less"])
