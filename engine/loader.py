@@ -420,7 +420,7 @@ def _thaw(m: Any) -> Any:
 
 def _is_path(text: str) -> bool:
     """An existing file or folder, one line ending in .yaml/.yml/.json (a missing file), or one
-    line that cannot be a scenario's text (no `key: value`, no `{`): a missing file named
+    line of printable text that cannot be a scenario (no `key: value`, no `{`): a missing file named
     without its extension is "no such file", not a document that is a single value."""
     if "\n" in text or len(text) > 4096:
         return False
@@ -429,7 +429,8 @@ def _is_path(text: str) -> bool:
     line = text.strip()
     if line.lower().endswith((".yaml", ".yml", ".json")):
         return True
-    return bool(line) and not line.startswith(("{", "[")) and ": " not in line and not line.endswith(":")
+    return (bool(line) and line.isprintable() and not line.startswith(("{", "[")) and ": " not in line
+            and not line.endswith(":"))
 
 
 def load_scenario(source: Any, *, filename: str | None = None) -> Scenario:

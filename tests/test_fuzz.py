@@ -32,10 +32,14 @@ CATCH_ALL = re.compile(r"^[^:]*:0: cannot read the (scenario|event): [A-Za-z]+(E
 
 
 def _looks_like_path(text: str) -> bool:
-    """`load_scenario(str)` reads a path when the string names one (engine API); such texts are
+    """`load_scenario(str)` reads a path when the string names one, or is one line that cannot be
+    a scenario's text (no `key: value`, no `{` or `[`) (engine API, docs/api.md); such texts are
     reported under their own name, not `<string>`."""
+    line = text.strip()
     return "\n" not in text and len(text) <= 4096 and (
-        os.path.exists(text) or text.strip().lower().endswith((".yaml", ".yml", ".json")))
+        os.path.exists(text) or line.lower().endswith((".yaml", ".yml", ".json"))
+        or (bool(line) and line.isprintable() and not line.startswith(("{", "[")) and ": " not in line
+            and not line.endswith(":")))
 
 
 def load_or_fail_cleanly(text: str):
