@@ -22,8 +22,9 @@ _UNIT = {"year": "years", "month": "months", "week": "weeks", "day": "days"}
 _MAX_PART = 10_000
 # The longest duration: dates run from 1900 to 2200 (engine.yamlnodes.YEARS), and a replay adds
 # a few durations to them (a term, a renewal, a notice period, a payment term); with each at
-# most 1,000 years every date it computes stays far below 9999-12-31, datetime's last day.
-MAX_YEARS = 1000
+# most 100 years every date it computes stays far below 9999-12-31, datetime's last day, and a
+# replay that follows a notice or a period to its end covers a few centuries at most.
+MAX_YEARS = 100
 _REFERENCE = _dt.date(2000, 1, 1)
 _LIMIT = _REFERENCE.replace(year=_REFERENCE.year + MAX_YEARS)
 

@@ -119,24 +119,24 @@ def test_an_event_in_9999_is_its_line(capsys, tmp_path):
 
 @pytest.mark.parametrize("override,where", [
     ("{term: {initial: P9999Y}}", "term.initial"),
-    ("{notice: {member: P1000Y1D}}", "notice.member"),
-    ("{contribution: {payment_term: 1001 years}}", "contribution.payment_term"),
+    ("{notice: {member: P100Y1D}}", "notice.member"),
+    ("{contribution: {payment_term: 101 years}}", "contribution.payment_term"),
 ])
 def test_a_duration_beyond_1000_years_is_its_line(capsys, tmp_path, override, where):
-    """A duration is at most 1,000 years (was: internal error: ValueError: year 12025 is out of
+    """A duration is at most 100 years (was: internal error: ValueError: year 12025 is out of
     range, from `term: {initial: P9999Y}`)."""
     path = write(tmp_path, "long.yaml", demat(overrides=override))
     code, out, err = main(capsys, "run", path)
     assert (code, out) == (2, "")
     assert re.fullmatch(rf"{re.escape(path)}:8: overrides: {re.escape(where)}: duration '.*' is too long "
-                        r"\(at most 1000 years\)\n", err), err
+                        r"\(at most 100 years\)\n", err), err
 
 
 def test_the_longest_durations_at_the_last_date(capsys, tmp_path):
-    """Start and horizon on 2200-12-31, every duration 1,000 years, a payment, an input and a
-    notice on that day: every command answers (the dates it computes reach year 4200 at most)."""
-    override = ("{term: {initial: P1000Y, renewal: periodic, renewal_period: P1000Y}, notice: "
-                "{member: P1000Y, cdg: P1000Y, effect: at_period_end}, contribution: {payment_term: P1000Y}}")
+    """Start and horizon on 2200-12-31, every duration 100 years, a payment, an input and a
+    notice on that day: every command answers (the dates it computes reach year 2400 at most)."""
+    override = ("{term: {initial: P100Y, renewal: periodic, renewal_period: P100Y}, notice: "
+                "{member: P100Y, cdg: P100Y, effect: at_period_end}, contribution: {payment_term: P100Y}}")
     path = write(tmp_path, "edge.yaml", demat(
         start="2200-12-31", horizon="2200-12-31", overrides=override,
         events=["{date: 2200-12-31, type: consultations, year: 2200, count: 300}",
@@ -152,7 +152,7 @@ def test_the_longest_durations_at_the_last_date(capsys, tmp_path):
         assert (code, err) == (0, ""), argv
     code, out, _ = main(capsys, "run", path, "--format", "json")
     doc = json.loads(out)
-    assert doc["termination"]["last_day"] == "4200-12-30"  # the end of the period after the notice
+    assert doc["termination"]["last_day"] == "2400-12-30"  # the end of the period after the notice
 
 
 # ------------------------------------------------------------------ 2. a path without extension
