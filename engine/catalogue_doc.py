@@ -118,14 +118,37 @@ def render(rules_id: str | None = None) -> str:
         "listed); the engine then carries out the rule's `do` consequence. An event that no rule",
         "matches is consumed by a catch-all and changes nothing.",
         "",
-        "| # | rule | article | clause | decides | when | do |",
-        "|---|---|---|---|---|---|---|",
     ]
+    if rf.base:
+        out += [
+            f"This convention extends the base `{rf.base}` (rules/{rf.base}.yaml): the table is the",
+            "merged catalogue. \"cites\" is a base rule applied under this convention's id and",
+            "article (its `when` narrowed by the citation's, if any); \"overrides\" a rule of the",
+            "convention that replaces a base rule in its place; \"own\" a rule the base does not",
+            "have ([the rules format](../rules-format.md#extends-the-base-overrides-and-priority)).",
+            "",
+            "| # | rule | from the base | article | clause | decides | when | do |",
+            "|---|---|---|---|---|---|---|---|",
+        ]
+    else:
+        out += ["| # | rule | article | clause | decides | when | do |",
+                "|---|---|---|---|---|---|---|"]
     for rank, (rule_id, rule) in enumerate(rf.catalogue.items(), start=1):
         when = ", ".join(f"`{_cell(c)}`" for c in conditions.describe(rule.get("when") or {}))
-        out.append(f"| {rank} | `{rule_id}` | {_cell(rule.get('article', ''))} | "
+        origin = ""
+        if rf.base:
+            o = rf.origins[rule_id]
+            origin = (f" {o.kind} `{o.base_rule}` |" if o.kind in ("cites", "overrides") else
+                      f" as in the base `{o.base_rule}` |" if o.kind == "base" else " own |")
+        out.append(f"| {rank} | `{rule_id}` |{origin} {_cell(rule.get('article', ''))} | "
                    f"« {_cell(rule.get('clause', ''))} » | {_cell(rule.get('decides', ''))} | "
                    f"{when} | `{_cell(conditions.describe_do(rule.get('do', '')))}` |")
+    if rf.dropped:
+        out += ["", "Base rules this convention drops (they never fire here):", ""]
+        for b, d in rf.dropped.items():
+            out.append(f"- `{b}`, dropped by `{d['rule']}` ({_cell(d['article'])}"
+                       + (f": « {_cell(d['clause'])} »" if d.get("clause") else "") + ")"
+                       + (f": {_cell(d['decides'])}" if d.get("decides") else ""))
     out += [
         "",
         "## The amount of a call",
@@ -181,6 +204,8 @@ def render_index() -> str:
         "Each convention the engine ships is one rules file in `rules/`; its page lists its",
         "parties and inputs, its rules in priority order, the amount of a call, its parameters with",
         "their quoted clauses, and what is not encoded. `convention rules` prints the same.",
+        "What they share is written once in the base rules file `rules/base.yaml`, which each",
+        "extends; each page shows the merged catalogue and the base rule each line comes from.",
         "",
         "| rules id | convention | rules | parameters |",
         "|---|---|---|---|",

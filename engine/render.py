@@ -386,11 +386,20 @@ def catalogue(rules_id: str | None) -> str:
     for rid in ids:
         rf = rulesfile.load(rulesfile.find(rid))
         out.append(f"{rf.id} — {rf.title}")
+        if rf.base:
+            out.append(f"extends {rf.base}: the rules in priority order, each with the base rule it "
+                       "comes from")
         out.append("")
-        out.append(tabulate([[r, v["article"], v.get("clause", ""), v.get("decides", "")]
-                             for r, v in rf.catalogue.items()],
-                            headers=["rule", "article", "clause", "decides"],
-                            maxcolwidths=[None, None, 45, 50]))
+        rows = [[r, v["article"], v.get("clause", ""), v.get("decides", "")]
+                for r, v in rf.catalogue.items()]
+        headers = ["rule", "article", "clause", "decides"]
+        if rf.base:
+            rows = [row[:1] + [origin_text(rf.origins[row[0]])] + row[1:] for row in rows]
+            rows += [[d["rule"], f"drops {b}", d["article"], d.get("clause", ""), d.get("decides", "")]
+                     for b, d in rf.dropped.items()]
+            headers = headers[:1] + ["from the base"] + headers[1:]
+        out.append(tabulate(rows, headers=headers,
+                            maxcolwidths=[None] * (len(headers) - 2) + [45, 50]))
         out.append("")
         out.append(tabulate([[path, _node_value(node), node["article"], node.get("clause", "")]
                              for path, node in rulesfile.leaves(rf.sources)],
@@ -398,6 +407,14 @@ def catalogue(rules_id: str | None) -> str:
                             maxcolwidths=[None, 30, None, 60], disable_numparse=True))
         out.append("")
     return "\n".join(out)
+
+
+def origin_text(o: "rulesfile.Origin") -> str:
+    """Where a rule of a catalogue comes from, in a few words: ``cites notice``, ``overrides
+    event_after_termination``, ``as in the base`` (a base rule the file does not cite), ``own``."""
+    if o.kind == "base":
+        return "as in the base"
+    return o.kind if o.base_rule is None else f"{o.kind} {o.base_rule}"
 
 
 def _node_value(node: Mapping) -> str:

@@ -9,6 +9,7 @@ the file is loaded; a mistake is a :class:`RulesError` naming the file and the l
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import functools
 import importlib.resources
@@ -16,7 +17,7 @@ import json
 import os
 import pathlib
 import re
-from typing import AbstractSet, Any, Mapping
+from typing import AbstractSet, Any, Iterator, Mapping
 
 import attrs
 
@@ -156,6 +157,9 @@ class RulesFile:
     # The reasons a notice may give (id -> Label): those of the `reasons:` section, then any
     # other a rule's `when` tests, in the file's order.
     reasons: Mapping = attrs.field(factory=dict)
+    base: str = ""  # the id of the base it extends ("": none)
+    origins: Mapping = attrs.field(factory=dict)  # rule id -> Origin, in priority order
+    dropped: Mapping = attrs.field(factory=dict)  # base rule id -> {rule, article, clause, decides}
 
     def reason_of(self, text: str, lang: str = "en") -> str | None:
         """The reason ``text`` names: its id, or its label in English or in ``lang`` (case and
@@ -205,15 +209,22 @@ def render_message(text: str, values: Mapping[str, Any]) -> str:
 # --------------------------------------------------------------------------- finding files
 
 
-def is_rules_file(path: str) -> bool:
-    """Whether a YAML file is a rules file (a `rules_format:` key at the top), so that a folder
-    holding a convention beside its scenarios can be checked or batched as a whole."""
+def _head(path: str) -> list[bytes] | None:
     try:
         with open(path, "rb") as fh:
-            head = fh.read(65536)
+            return fh.read(65536).splitlines()
     except OSError:
+        return None
+
+
+def is_rules_file(path: str, *, bases: bool = True) -> bool:
+    """Whether a YAML file is a rules file (a `rules_format:` key at the top), so that a folder
+    holding a convention beside its scenarios can be checked or batched as a whole; with
+    ``bases`` False, a base rules file (`kind: base`) is not counted."""
+    head = _head(path)
+    if head is None or not any(line.startswith(b"rules_format:") for line in head):
         return False
-    return any(line.startswith(b"rules_format:") for line in head.splitlines())
+    return bases or not any(line.startswith(b"kind: " + BASE_KIND.encode()) for line in head)
 
 
 @functools.lru_cache(maxsize=None)
@@ -232,9 +243,27 @@ def _shipped_root() -> Any:
         return beside
 
 
-def shipped_ids() -> tuple[str, ...]:
+@functools.lru_cache(maxsize=1)
+def _shipped() -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """(the conventions, the bases) shipped in ``engine.rules``: the package does not change
+    while the engine runs."""
     root = _shipped_root()
-    return tuple(sorted(p.name[:-5] for p in root.iterdir() if p.name.endswith(".yaml")))
+    conventions: list[str] = []
+    bases: list[str] = []
+    for p in sorted(root.iterdir(), key=lambda p: p.name):
+        if p.name.endswith(".yaml"):
+            (conventions if is_rules_file(str(p), bases=False) else bases).append(p.name[:-5])
+    return tuple(conventions), tuple(bases)
+
+
+def shipped_ids() -> tuple[str, ...]:
+    """The ids of the conventions shipped with the engine (never a base)."""
+    return _shipped()[0]
+
+
+def shipped_bases() -> tuple[str, ...]:
+    """The ids of the base rules files shipped with the engine (`kind: base`)."""
+    return _shipped()[1]
 
 
 class UnknownConvention(ValueError):
@@ -249,6 +278,9 @@ def find(ref: str, base_dir: str | None = None) -> str:
     for c in candidates:
         if (c.endswith(".yaml") or c.endswith(".yml")) and os.path.isfile(c):
             return os.path.abspath(c)
+    if ref in shipped_bases():
+        raise UnknownConvention(f"{ref!r} is the base rules file the conventions extend, not a "
+                                f"convention (shipped rules: {', '.join(shipped_ids())})")
     raise UnknownConvention(
         f"unknown convention {ref!r} (shipped rules: {', '.join(shipped_ids())}; or a path to a rules file)"
     )
@@ -530,53 +562,138 @@ def _amount(r: _Reader, av: Any, inputs: Mapping[str, Input], schema: params.Sch
                   tuple(previous), tuple(readings))
 
 
-def _rules(r: _Reader, cv: Any, inputs: Mapping[str, Input], amount: Amount, messages: Mapping,
-           mlines: Mapping, parties: tuple[str, ...]) -> tuple[dict, dict, dict]:
-    body = r.mapping(cv, "rules")
-    if not body:
-        r.fail(cv.line, "rules: the catalogue is empty")
-    fields = _when_fields(amount)
+def _rule_fields(inputs: Mapping[str, Input], row: tuple) -> tuple[frozenset, set, set]:
+    """(the fields a `when` may test, the decisions `t` may name, the input event types)."""
     input_types = {i.event for i in inputs.values()}
-    types = set(contract.BY_NAME) | input_types
+    return _when_fields(row), set(contract.BY_NAME) | input_types, input_types
+
+
+@attrs.frozen
+class Origin:
+    """Where a rule of a convention's catalogue comes from: written in the file (`own`), taken
+    from the base as it is (`base`), a base rule grounded in one of the file's articles (`cites`),
+    or a rule of the file that replaces a base rule (`overrides`). docs/rules-format.md,
+    "Extending the base"."""
+
+    kind: str  # own | base | cites | overrides
+    base_rule: str | None = None  # the base rule's id (cites, overrides, base)
+
+
+OWN = Origin("own")
+
+
+@attrs.frozen(eq=False)
+class _Draft:
+    """One rule of a catalogue before it is compiled: where its parts were written."""
+
+    id: str
+    line: int
+    where: str  # the path errors name (the base's, for a rule taken from it)
+    text: Mapping  # article, clause, decides as the catalogue shows them
+    when: Any  # the `when` node
+    narrow: Any  # a citation's own `when` node, added to the base rule's (or None)
+    do: Any  # the `do` node
+    origin: Origin
+
+
+def _own_draft(r: _Reader, rule_id: str, line: int, node: Any, optional: tuple = ()) -> tuple[_Draft, dict]:
+    where = f"rules.{rule_id}"
+    f = Y.read_fields(node, where, ("article", "when", "do"), ("clause", "decides") + optional)
+    text = {"article": Y.read_text(f["article"], f"{where}: article")}
+    for key in ("clause", "decides"):
+        if key in f:
+            text[key] = Y.read_text(f[key], f"{where}: {key}")
+    return _Draft(rule_id, line, r.path, text, f["when"], None, f["do"], OWN), f
+
+
+def _check_rule_id(r: _Reader, rule_id: Any, line: int) -> str:
+    if not isinstance(rule_id, str) or not _RULE_ID.match(rule_id):
+        r.fail(line, f"rules: {rule_id!r} is not a rule id (letters, digits, . _ -)")
+    if rule_id.startswith("engine."):
+        r.fail(line, f"rules: {rule_id!r}: ids beginning with engine. are the engine's own")
+    return rule_id
+
+
+def _compile(r: _Reader, drafts: list[_Draft], inputs: Mapping[str, Input], row: tuple,
+             messages: Mapping, mlines: Mapping, parties: tuple[str, ...] | None) -> tuple[dict, dict, dict]:
+    """The rules, catalogue and durable_rules ruleset of a catalogue in priority order: the
+    rank of a rule in ``drafts`` is its `pri` (docs/rules-format.md). ``parties`` None: a base
+    file, whose `by` values are checked in each convention that extends it."""
+    fields, types, input_types = _rule_fields(inputs, row)
     definition: dict = {}
     rules: dict = {}
     catalogue: dict = {}
-    for rank, (rule_id, node) in enumerate(body.items(), start=1):
-        line = cv.key_lines[rule_id]
-        if not isinstance(rule_id, str) or not _RULE_ID.match(rule_id):
-            r.fail(line, f"rules: {rule_id!r} is not a rule id (letters, digits, . _ -)")
-        if rule_id.startswith("engine."):
-            r.fail(line, f"rules: {rule_id!r}: ids beginning with engine. are the engine's own")
-        where = f"rules.{rule_id}"
-        f = Y.read_fields(node, where, ("article", "when", "do"), ("clause", "decides"))
-        article = Y.read_text(f["article"], f"{where}: article")
-        when = _plain_tree(f["when"])
-        try:
-            tests = conditions.compile_when(when, fields)
-        except conditions.WhenError as e:
-            r.fail(r.line_of(f["when"], e.path), f"{where}: when: {e.message}")
-        for t in conditions.tested_values(when, "t"):
-            if t not in types:
-                r.fail(f["when"].line, f"{where}: when: t: unknown decision {t!r} "
-                                       f"(known: {', '.join(sorted(types))})")
-        for who in conditions.tested_values(when, "by"):
-            if who not in parties:
-                r.fail(f["when"].line, f"{where}: when: by: {who!r} is not a party "
-                                       f"({', '.join(parties)})")
-        do, args = _do(r, f["do"], where, messages, mlines)
-        tested = conditions.tested_values(when, "t")
-        if not tested:
-            r.fail(f["when"].line, f"{where}: when: name the decision it takes (t: ...)")
-        fits = do.fit_names
-        for t in sorted(tested):
-            if t not in fits and not (contract.InputGiven in do.fits and t in input_types):
-                r.fail(f["do"].line, f"{where}: do: {do} cannot carry out a {t!r} decision "
-                                     f"(it carries out: {', '.join(fits)})")
-        _check_figures(r, f["do"].line, where, do, args, tested)
-        rules[rule_id] = Rule(rule_id, article, do, freeze(args), do.arguments(args))
-        catalogue[rule_id] = _plain_tree(node)
-        definition[rule_id] = {"pri": rank, "all": [{"m": {"$and": tests}}], "run": rule_id}
+    for rank, d in enumerate(drafts, start=1):
+        where = f"rules.{d.id}"
+        tests: list = []
+        tested: set = set()
+        for part, path in ((d.when, d.where), (d.narrow, r.path)):
+            if part is None:
+                continue
+            when = _plain_tree(part)
+            with _written_in(r, path):
+                try:
+                    tests += conditions.compile_when(when, fields)
+                except conditions.WhenError as e:
+                    r.fail(r.line_of(part, e.path), f"{where}: when: {e.message}")
+                for t in conditions.tested_values(when, "t"):
+                    if t not in types:
+                        r.fail(part.line, f"{where}: when: t: unknown decision {t!r} "
+                                          f"(known: {', '.join(sorted(types))})")
+                for who in conditions.tested_values(when, "by"):
+                    if parties is not None and who not in parties:
+                        r.fail(part.line, f"{where}: when: by: {who!r} is not a party "
+                                          f"({', '.join(parties)})")
+            tested |= conditions.tested_values(when, "t")
+        with _written_in(r, d.where):
+            do, args = _do(r, d.do, where, messages, mlines)
+            if not tested:
+                r.fail(d.when.line, f"{where}: when: name the decision it takes (t: ...)")
+            fits = do.fit_names
+            for t in sorted(tested):
+                if t not in fits and not (contract.InputGiven in do.fits and t in input_types):
+                    r.fail(d.do.line, f"{where}: do: {do} cannot carry out a {t!r} decision "
+                                      f"(it carries out: {', '.join(fits)})")
+            _check_figures(r, d.do.line, where, do, args, tested)
+        rules[d.id] = Rule(d.id, d.text["article"], do, freeze(args), do.arguments(args))
+        catalogue[d.id] = dict(d.text, when=_joined(d.when, d.narrow), do=_plain_tree(d.do))
+        definition[d.id] = {"pri": rank, "all": [{"m": {"$and": tests}}], "run": d.id}
     return rules, catalogue, definition
+
+
+@contextlib.contextmanager
+def _written_in(r: _Reader, path: str) -> Iterator[None]:
+    """Failures inside a node of another file (a rule taken from the base) name that file."""
+    if path == r.path:
+        yield
+        return
+    try:
+        yield
+    except Y.ReadError as e:
+        raise RulesError(shown(path), e.line, f"{e.message} (extended by {shown(r.path)})") from None
+
+
+def _joined(when: Any, narrow: Any) -> Any:
+    """A citation's `when` as the catalogue shows it: the base rule's and the citation's, both
+    to hold (one mapping when they test different keys)."""
+    a = _plain_tree(when)
+    if narrow is None:
+        return a
+    b = _plain_tree(narrow)
+    return {**a, **b} if not set(a) & set(b) else {"all": [a, b]}
+
+
+def _rules(r: _Reader, cv: Any, inputs: Mapping[str, Input], amount: Amount, messages: Mapping,
+           mlines: Mapping, parties: tuple[str, ...]) -> tuple[dict, dict, dict]:
+    """The catalogue of a file that extends no base: the file's order is the priority."""
+    body = r.mapping(cv, "rules")
+    if not body:
+        r.fail(cv.line, "rules: the catalogue is empty")
+    drafts = []
+    for rule_id, node in body.items():
+        line = cv.key_lines[rule_id]
+        drafts.append(_own_draft(r, _check_rule_id(r, rule_id, line), line, node)[0])
+    return _compile(r, drafts, inputs, amount.row, messages, mlines, parties)
 
 
 def _check_figures(r: _Reader, line: int, where: str, do: contract.Consequence, args: Mapping,
@@ -594,12 +711,12 @@ def _check_figures(r: _Reader, line: int, where: str, do: contract.Consequence, 
                              f"{t!r} decision (it offers: {', '.join(offered)})")
 
 
-def _when_fields(amount: Amount) -> frozenset[str]:
+def _when_fields(row: tuple) -> frozenset[str]:
     """The fields a `when` may test: those of the decision events (engine/contract.py), and each
     row figure with its `was_` twin (posted with an adjustment). A name that is a decision event's
     and no field is not a field, even if a row figure takes it."""
     fields = set(contract.ALL_FIELDS)
-    for name, _ in amount.row:
+    for name, _ in row:
         fields |= {name, "was_" + name}
     return frozenset(fields - (set(contract.BY_NAME) - contract.ALL_FIELDS) | {"t"})
 
@@ -640,14 +757,235 @@ def _do(r: _Reader, v: Any, where: str, messages: Mapping, mlines: Mapping
     return consequence, args
 
 
+# --------------------------------------------------------------------------- extending a base
+#
+# A base rules file (`kind: base`) holds the rules, messages and labels that conventions share;
+# it is not a convention (no parties, parameters nor amount). A convention says `extends: ID`
+# and, in its `rules:`, cites a base rule under its own id and article (`cites: RULE`), replaces
+# one (`overrides: RULE`), drops one (`drops: RULE`) or adds its own (`before:`/`after:` a rule,
+# else after all of them). The base's order is the priority of its rules; a convention's rules
+# take the place of the base rule they cite or override. docs/rules-format.md, "Extending the
+# base", says it for readers.
+
+BASE_KIND = "base"
+_VERBS = ("cites", "overrides", "drops")
+
+
+@attrs.frozen(eq=False)
+class BaseFile:
+    id: str
+    path: str
+    title: str
+    order: tuple  # its rule ids, in priority order
+    drafts: Mapping  # rule id -> _Draft (article: the base's id, for a rule no convention cites)
+    messages: Mapping  # id -> {lang: text}
+    words: Mapping  # name -> Label: the `labels:` section
+
+
+def find_base(ref: str, base_dir: str | None = None) -> str:
+    """The path of a base shipped with the engine, or of a base rules file given by path."""
+    if ref in shipped_bases():
+        return str(_shipped_root().joinpath(f"{ref}.yaml"))
+    candidates = [ref] if os.path.isabs(ref) else [os.path.join(base_dir or ".", ref)]
+    for c in candidates:
+        if (c.endswith(".yaml") or c.endswith(".yml")) and os.path.isfile(c):
+            return os.path.abspath(c)
+    raise UnknownConvention(f"unknown base {ref!r} (shipped: {', '.join(shipped_bases())}; "
+                            "or a path to a base rules file beside this one)")
+
+
+@functools.lru_cache(maxsize=16)
+def load_base(path: str) -> BaseFile:
+    """Read and check a base rules file; cached, the result is immutable."""
+    try:
+        return _read_base(path, Y.read_file(path, shown(path)))
+    except ScenarioError as e:
+        raise RulesError(e.file, e.line, e.message) from None
+    except Y.ReadError as e:
+        raise RulesError(shown(path), e.line, e.message) from None
+
+
+def _read_base(path: str, text: str) -> BaseFile:
+    r = _Reader(path)
+    root = Y.from_text(text)
+    f = Y.read_fields(root, "base rules file", ("rules_format", "kind", "id", "title", "rules"),
+                  ("labels", "messages"))
+    fmt = f["rules_format"]
+    if not (fmt.kind == "scalar" and fmt.value == FORMAT and type(fmt.value) is int):
+        r.fail(fmt.line, f"rules_format: this engine reads rules files of format {FORMAT}")
+    if Y.read_text(f["kind"], "kind") != BASE_KIND:
+        r.fail(f["kind"].line, f"kind: a rules file says `kind: {BASE_KIND}` or no kind at all")
+    bid = Y.read_text(f["id"], "id")
+    messages, mlines = _messages(r, f.get("messages"))
+    for code in ENGINE_MESSAGES:
+        if code in messages:
+            _check_placeholders(r, messages, mlines, code, PLACEHOLDERS[code], mlines[code])
+    cv = f["rules"]
+    body = r.mapping(cv, "rules")
+    if not body:
+        r.fail(cv.line, "rules: the catalogue is empty")
+    drafts = {}
+    for rule_id, node in body.items():
+        line = cv.key_lines[rule_id]
+        where = f"rules.{_check_rule_id(r, rule_id, line)}"
+        g = Y.read_fields(node, where, ("when", "do"), ("decides",))
+        shown_as = {"article": bid}
+        if "decides" in g:
+            shown_as["decides"] = Y.read_text(g["decides"], f"{where}: decides")
+        drafts[rule_id] = _Draft(rule_id, line, path, shown_as, g["when"], None, g["do"],
+                                 Origin("base", rule_id))
+    # Checked once here with the fields every convention has; again in each convention, with its
+    # parties, inputs and row figures.
+    _compile(r, list(drafts.values()), {}, (), messages, mlines, None)
+    words = {key: r.label(node, f"labels.{key}") for key, node in
+             r.mapping(f["labels"], "labels").items()} if "labels" in f else {}
+    return BaseFile(bid, path, Y.read_text(f["title"], "title"), tuple(drafts), freeze(drafts),
+                    freeze(messages), freeze(words))
+
+
+def _extend(r: _Reader, base: BaseFile, cv: Any, messages: Mapping, mlines: Mapping) -> tuple[list, dict]:
+    """The catalogue of a convention that extends ``base``, in priority order, and the base rules
+    it drops (base id -> what the dropping entry says)."""
+    body = r.mapping(cv, "rules")
+    if not body:
+        r.fail(cv.line, "rules: the catalogue is empty")
+    cited: dict[str, list[_Draft]] = {}
+    taken: dict[str, tuple[str, str, int]] = {}  # base id -> (verb, rule id, line)
+    dropped: dict[str, dict] = {}
+    placed: list[tuple[_Draft, str, str, int]] = []  # (rule, before|after|"", anchor, line)
+    for rule_id, node in body.items():
+        line = cv.key_lines[rule_id]
+        where = f"rules.{_check_rule_id(r, rule_id, line)}"
+        verbs = [v for v in _VERBS if node.kind == "map" and v in node.value]
+        if len(verbs) > 1:
+            r.fail(line, f"{where}: say one of {', '.join(_VERBS)}, not {' and '.join(verbs)}")
+        if not verbs:
+            if rule_id in base.drafts:
+                r.fail(line, f"{where}: the base {base.id!r} has a rule {rule_id!r}: say "
+                             f"`overrides: {rule_id}` to replace it, `cites: {rule_id}` to apply "
+                             "it, or give this rule another id")
+            d, g = _own_draft(r, rule_id, line, node, ("before", "after"))
+            if "before" in g and "after" in g:
+                r.fail(g["after"].line, f"{where}: say `before` or `after`, not both")
+            how = "before" if "before" in g else "after" if "after" in g else ""
+            anchor = Y.read_text(g[how], f"{where}: {how}") if how else ""
+            placed.append((d, how, anchor, g[how].line if how else line))
+            continue
+        verb = verbs[0]
+        tv = node.value[verb]
+        target = Y.read_text(tv, f"{where}: {verb}")
+        if target not in base.drafts:
+            r.fail(tv.line, f"{where}: {verb}: {target!r} is not a rule of the base {base.id!r} "
+                            f"(its rules: {', '.join(base.order)})")
+        if rule_id in base.drafts and rule_id != target:
+            r.fail(line, f"{where}: the base {base.id!r} has a rule {rule_id!r}; a rule that "
+                         f"{verb} {target!r} needs another id")
+        earlier = taken.get(target)
+        if earlier is not None and not (verb == earlier[0] == "cites"):
+            r.fail(tv.line, f"{where}: {verb}: base rule {target!r} is already "
+                            f"{_PAST[earlier[0]]} by {earlier[1]} (line {earlier[2]})")
+        if verb == "drops":
+            g = Y.read_fields(node, where, ("drops", "article"), ("clause", "decides"))
+            dropped[target] = {"rule": rule_id, **{k: Y.read_text(g[k], f"{where}: {k}")
+                                                  for k in ("article", "clause", "decides") if k in g}}
+        elif verb == "overrides":
+            d, _ = _own_draft(r, rule_id, line, node, ("overrides",))
+            cited[target] = [attrs.evolve(d, origin=Origin("overrides", target))]
+        else:
+            g = Y.read_fields(node, where, ("cites", "article"), ("clause", "decides", "when"))
+            narrow = g.get("when")
+            if earlier is not None and (narrow is None or cited[target][0].narrow is None):
+                r.fail(tv.line, f"{where}: cites: base rule {target!r} is already cited by "
+                                f"{earlier[1]} (line {earlier[2]}); each citation of one base "
+                                "rule needs a `when` of its own, else the first takes every decision")
+            b = base.drafts[target]
+            text = {"article": Y.read_text(g["article"], f"{where}: article")}
+            for key in ("clause", "decides"):
+                if key in g:
+                    text[key] = Y.read_text(g[key], f"{where}: {key}")
+                elif key in b.text:
+                    text[key] = b.text[key]
+            cited.setdefault(target, []).append(
+                _Draft(rule_id, line, b.where, text, b.when, narrow, b.do, Origin("cites", target)))
+            _check_taken_messages(r, b, messages, mlines)
+        taken.setdefault(target, (verb, rule_id, line))
+    for target in base.order:
+        if target not in taken:
+            _check_taken_messages(r, base.drafts[target], messages, mlines)
+    return _placed(r, base, cited, dropped, placed), dropped
+
+
+_PAST = {"cites": "cited", "overrides": "overridden", "drops": "dropped"}
+
+
+def _check_taken_messages(r: _Reader, b: _Draft, messages: Mapping, mlines: Mapping) -> None:
+    """A message the convention rewords, named by a base rule's `do`: checked at the line
+    where the convention writes it (the base's own texts are checked when the base is read)."""
+    if b.do.kind == "map" and len(b.do.value) == 1:
+        (name, av), = b.do.value.items()
+        if av.kind == "map" and "diagnostic" in av.value:
+            key = av.value["diagnostic"].value
+            consequence = contract.CONSEQUENCE_BY_NAME.get(name)
+            if key in mlines and consequence is not None:
+                _check_placeholders(r, messages, mlines, key, consequence.placeholders, mlines[key])
+
+
+def _placed(r: _Reader, base: BaseFile, cited: Mapping, dropped: Mapping, placed: list) -> list:
+    """The merged catalogue in priority order: the base's order, each base rule replaced by the
+    rules that cite or override it (none when dropped); a rule of the convention's own goes
+    just before or after the rule it names (a base rule, or one of the file's), else after
+    every other, in the order the file writes them."""
+    known = set(base.order) | {d.id for ds in cited.values() for d in ds} | {d.id for d, *_ in placed}
+    before: dict[str, list] = {}
+    after: dict[str, list] = {}
+    loose = []
+    for d, how, anchor, line in placed:
+        if not how:
+            loose.append(d)
+            continue
+        if anchor not in known:
+            r.fail(line, f"rules.{d.id}: {how}: {anchor!r} is not a rule of this catalogue "
+                         f"nor of the base {base.id!r}")
+        (before if how == "before" else after).setdefault(anchor, []).append(d)
+    out: list[_Draft] = []
+
+    def rule(d: _Draft) -> None:
+        anchored = d.id not in base.drafts  # a base id anchors its place, below
+        for x in before.get(d.id, ()) if anchored else ():
+            rule(x)
+        out.append(d)
+        for x in after.get(d.id, ()) if anchored else ():
+            rule(x)
+
+    for b in base.order:
+        for x in before.get(b, ()):
+            rule(x)
+        for d in cited.get(b, () if b in dropped else (base.drafts[b],)):
+            rule(d)
+        for x in after.get(b, ()):
+            rule(x)
+    for d in loose:
+        rule(d)
+    missing = [(d, line, how) for d, how, _, line in placed if d not in out]
+    if missing:
+        d, line, how = missing[0]
+        r.fail(line, f"rules.{d.id}: {how}: the rules placed relative to each other in a circle "
+                     f"({', '.join(x.id for x, _, _ in missing)}) have no place; anchor one to a base rule")
+    return out
+
+
 def _read(path: str, text: str) -> RulesFile:
     r = _Reader(path)
     root = Y.from_text(text)
     if root.kind == "map" and "rules" not in root.value:
         r.fail(root.line, "a rules file needs its `rules:` catalogue")
+    if root.kind == "map" and "kind" in root.value:
+        r.fail(root.key_lines["kind"], "kind: this is a base rules file, not a convention: a "
+                                       "convention extends it (`extends: ID`)")
     f = Y.read_fields(root, "rules file", ("rules_format", "id", "title", "parties", "parameters",
                                       "amount", "rules"),
-                  ("source", "recipients", "inputs", "labels", "reasons", "messages", "not_encoded"))
+                  ("source", "extends", "recipients", "inputs", "labels", "reasons", "messages",
+                   "not_encoded"))
     fmt = f["rules_format"]
     if not (fmt.kind == "scalar" and fmt.value == FORMAT and type(fmt.value) is int):
         r.fail(fmt.line, f"rules_format: this engine reads rules files of format {FORMAT}")
@@ -680,14 +1018,35 @@ def _read(path: str, text: str) -> RulesFile:
         if name in taken:
             r.fail(f["inputs"].key_lines[name], f"inputs: {name!r} is already a party or recipient")
     schema, values, kinds = _parameters(r, f["parameters"], tuple(parties), tuple(recipients))
-    messages, mlines = _messages(r, f.get("messages"))
+    base = None
+    if "extends" in f:
+        ev = f["extends"]
+        ref = Y.read_text(ev, "extends")
+        try:
+            base_path = find_base(ref, os.path.dirname(path))
+        except UnknownConvention as e:
+            r.fail(ev.line, f"extends: {e}")
+        if is_rules_file(base_path, bases=False):
+            r.fail(ev.line, f"extends: {ref!r} is a convention, not a base rules file (`kind: {BASE_KIND}`)")
+        base = load_base(base_path)
+    own_messages, mlines = _messages(r, f.get("messages"))
+    messages = dict(base.messages if base else {}, **own_messages)
     for code in ENGINE_MESSAGES:
-        if code in messages:  # a rewording of the engine's own message
+        if code in own_messages:  # a rewording of the engine's own message
             _check_placeholders(r, messages, mlines, code, PLACEHOLDERS[code], mlines[code])
     amount = _amount(r, f["amount"], inputs, schema, kinds, messages, mlines)
-    rules, catalogue, definition = _rules(r, f["rules"], inputs, amount, messages, mlines,
-                                          tuple(parties))
-    words: dict[str, Label] = dict(recipients)
+    dropped: dict = {}
+    if base is None:
+        rules, catalogue, definition = _rules(r, f["rules"], inputs, amount, messages, mlines,
+                                              tuple(parties))
+        origins = {rule_id: OWN for rule_id in rules}
+    else:
+        drafts, dropped = _extend(r, base, f["rules"], messages, mlines)
+        rules, catalogue, definition = _compile(r, drafts, inputs, amount.row, messages, mlines,
+                                                tuple(parties))
+        origins = {d.id: d.origin for d in drafts}
+    words: dict[str, Label] = dict(base.words if base else {})
+    words.update(recipients)
     words.update((name, i.label) for name, i in inputs.items())
     if "labels" in f:
         lv = f["labels"]
@@ -713,7 +1072,8 @@ def _read(path: str, text: str) -> RulesFile:
         schema=schema, tree=freeze(values), sources=freeze(_plain_tree(f["parameters"])),
         amount=amount, amount_source=freeze(_plain_tree(f["amount"])), messages=freeze(messages), words=freeze(words), catalogue=freeze(catalogue),
         rules=freeze(rules), definition=freeze(definition), not_encoded=not_encoded,
-        reasons=freeze(reasons),
+        reasons=freeze(reasons), base=base.id if base else "", origins=freeze(origins),
+        dropped=freeze(dropped),
     )
 
 

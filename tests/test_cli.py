@@ -134,7 +134,7 @@ def test_check_with_no_files_is_a_usage_error(tmp_path, capsys):
 
 @pytest.mark.parametrize("mutate,message", [
     (lambda t: t.replace("\nrules:\n", "\nrules_gone:\n"), "needs its `rules:` catalogue"),
-    (lambda t: t.replace("do: started", "do: start_everything"), "unknown consequence"),
+    (lambda t: t.replace("do: record\n", "do: record_everything\n"), "unknown consequence"),
 ])
 def test_a_broken_custom_rules_file_is_refused_at_its_line(tmp_path, mutate, message):
     rules = (ROOT / "rules" / "cdg62-demat.yaml").read_text(encoding="utf-8")

@@ -265,7 +265,8 @@ def rename_rules_doc(doc: dict, parties: dict | None = None) -> dict:
         rec = doc["parameters"]["notice"]["recipients"]
         rec["value"] = {names.get(p, p): [names.get(r, r) for r in who] for p, who in rec["value"].items()}
         for r in doc["rules"].values():
-            r["when"] = _rename_by_in_when(r["when"], names)
+            if "when" in r:  # a citation of a base rule may have none (the base names no party)
+                r["when"] = _rename_by_in_when(r["when"], names)
     return doc
 
 

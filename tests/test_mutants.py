@@ -372,9 +372,9 @@ def test_an_amendment_of_the_term_is_ineffective(convention, rule):
 
 def test_a_do_with_two_consequences_is_refused(tmp_path):
     """rulesfile.py `_do`: ``v.kind == "map" and len(v.value) == 1`` (and -> or)."""
-    e = broken_rules(tmp_path, "    when: {t: signed}\n    do: signed\n",
-                     "    when: {t: signed}\n    do: {signed: {}, record: {}}\n")
-    assert e.message == ("rules.signatures.signed: do: expected a consequence, or "
+    e = broken_rules(tmp_path, "    when: {t: agents}\n    do: record\n",
+                     "    when: {t: agents}\n    do: {record: {}, call: {}}\n")
+    assert e.message == ("rules.annex1.agents: do: expected a consequence, or "
                          "{consequence: {arguments}}")
 
 
@@ -382,9 +382,9 @@ def test_a_do_with_two_consequences_is_refused(tmp_path):
 def test_a_do_that_cannot_carry_out_the_decision_is_refused(tmp_path, t, do):
     """rulesfile.py `_rules`: ``not ("input" in fits and t in input_types)`` (and -> or): `record`
     carries out an input's decision only, `call` no input's."""
-    e = broken_rules(tmp_path, "    when: {t: payment}\n    do: payment\n",
+    e = broken_rules(tmp_path, "    when: {t: agents}\n    do: record\n",
                      f"    when: {{t: {t}}}\n    do: {do}\n")
-    assert e.message.startswith(f"rules.art4.payment: do: {do} cannot carry out a {t!r} decision")
+    assert e.message.startswith(f"rules.annex1.agents: do: {do} cannot carry out a {t!r} decision")
 
 
 @pytest.mark.parametrize("name", ["was_band", "t", "seq", "refund"])
@@ -523,10 +523,10 @@ def test_missing_recipient_void_needs_a_missing_recipient(convention, received):
 def test_a_when_that_is_not_a_mapping_is_refused(tmp_path):
     """conditions.py `compile_when`: ``not isinstance(when, Mapping) or not when`` (or -> and:
     a list reaches `.items()`)."""
-    e = broken_rules(tmp_path, "    when: {t: signed}\n", "    when: [t, signed]\n")
-    assert e.message == "rules.signatures.signed: when: `when` must map event fields to values"
-    e = broken_rules(tmp_path, "    when: {t: signed}\n", "    when: {t: signed, any: [[t, x]]}\n")
-    assert e.message == "rules.signatures.signed: when: `when` must map event fields to values"
+    e = broken_rules(tmp_path, "    when: {t: agents}\n", "    when: [t, agents]\n")
+    assert e.message == "rules.annex1.agents: when: `when` must map event fields to values"
+    e = broken_rules(tmp_path, "    when: {t: agents}\n", "    when: {t: agents, any: [[t, x]]}\n")
+    assert e.message == "rules.annex1.agents: when: `when` must map event fields to values"
 
 
 def test_deadlines_once_renewed_indefinitely():
@@ -588,10 +588,17 @@ def test_dated_values_are_read_in_date_order_whatever_their_values(tmp_path):
     assert (rate("2026-10-01"), rate("2027-01-01")) == (M("0.0040"), M("0.0030"))
 
 
-DEMAT_EXPIRY = """    when:
+# cdg62-demat cites the base's expiry rule; the copy overrides it with the mutant's condition.
+DEMAT_EXPIRY = DEMAT[DEMAT.index("  art5.expiry:\n"):DEMAT.index("  art5.tacit_renewal:\n")]
+EXPIRY_K0 = """  art5.expiry:
+    overrides: expiry
+    article: Article 5
+    when:
       t: period_end
       any:
-        - {renewal: none}
+        - {renewal: none, k: 0}
+        - {renewal: periodic, k: {gte: {field: max_renewals}}}
+    do: expire
 """
 
 
@@ -600,9 +607,7 @@ def test_an_expiry_after_the_horizon_is_asked_with_the_last_periods_number(tmp_p
     after its horizon by asking the rules as at the end of that period, k included."""
     path = tmp_path / "k.yaml"
     assert DEMAT.count(DEMAT_EXPIRY) == 1
-    path.write_text(DEMAT.replace(DEMAT_EXPIRY, DEMAT_EXPIRY.replace("{renewal: none}",
-                                                                     "{renewal: none, k: 0}")),
-                    encoding="utf-8")
+    path.write_text(DEMAT.replace(DEMAT_EXPIRY, EXPIRY_K0), encoding="utf-8")
     t = run(convention=str(path), horizon="2027-12-31", overrides="{term: {renewal: none}}")
     assert (t.termination.by, t.termination.last_day) == ("expiry", D("2028-12-31"))
 

@@ -23,9 +23,15 @@ def shipped(rid: str) -> str:
 
 
 def edited(tmp_path: Path, rid: str, old: str, new: str) -> str:
-    """A copy of a shipped rules file with ``old`` (found exactly once) replaced by ``new``."""
+    """A copy of a shipped rules file with ``old`` (found exactly once) replaced by ``new``. A rule
+    the convention cites from the base (rules/base.yaml) is edited in a copy of the base, beside
+    the convention's copy, which extends it by its path instead of `extends: base`."""
     text = shipped(rid)
-    assert text.count(old) == 1, f"{old!r} is not once in {rid}"
+    if text.count(old) != 1:
+        base = Path(rulesfile.find_base("base")).read_text(encoding="utf-8")
+        assert text.count(old) == 0 and base.count(old) == 1, f"{old!r} is not once in {rid} or its base"
+        (tmp_path / f"{rid}-base.yaml").write_text(base.replace(old, new), encoding="utf-8")
+        text, old, new = text, "extends: base\n", f"extends: {rid}-base.yaml\n"
     path = tmp_path / f"{rid}-copy.yaml"
     path.write_text(text.replace(old, new), encoding="utf-8")
     return str(path)

@@ -58,7 +58,8 @@ ROOT = Path(__file__).resolve().parents[3]
 PY_MODULES = tuple(f"engine/{m}.py" for m in (
     "replay", "calendar", "ledger", "formula", "conditions", "params", "rulesfile", "deadlines",
     "dates", "money"))
-RULES_FILES = ("rules/cdg62-demat.yaml", "rules/cdg62-medecine.yaml", "rules/cdg62-assurance.yaml")
+RULES_FILES = ("rules/base.yaml", "rules/cdg62-demat.yaml", "rules/cdg62-medecine.yaml",
+               "rules/cdg62-assurance.yaml")
 DEFAULT_FILES = PY_MODULES + RULES_FILES
 
 # The fast subset, in the order it runs (-x stops at the first failure).
