@@ -48,9 +48,21 @@ def _scenario_with(tmp_path: pathlib.Path, rules_text: str, scenario: str, name:
 
 # ============================================================ 1. deadlines ask the replay
 
-# A user's copy of cdg62-demat whose expiry rule also fires for `renewal: indefinite`.
-EXPIRES = DEMAT.replace("        - {renewal: none}\n",
-                        "        - {renewal: none}\n        - {renewal: indefinite}\n", 1)
+# A user's copy of cdg62-demat whose expiry rule also fires for `renewal: indefinite`: it
+# overrides the base's `expiry` (rules/base.yaml), which cdg62-demat cites as art5.expiry.
+_CITED_EXPIRY = DEMAT[DEMAT.index("  art5.expiry:\n"):DEMAT.index("  art5.tacit_renewal:\n")]
+EXPIRES = DEMAT.replace(_CITED_EXPIRY, """\
+  art5.expiry:
+    overrides: expiry
+    article: Article 5
+    when:
+      t: period_end
+      any:
+        - {renewal: none}
+        - {renewal: indefinite}
+        - {renewal: periodic, k: {gte: {field: max_renewals}}}
+    do: expire
+""", 1)
 
 
 def test_the_copy_really_changes_the_expiry_rule():
