@@ -65,7 +65,7 @@ def test_no_decision_event_or_consequence_is_spelled_outside_the_contract():
     adapter's catch-all."""
     names = {c.name for c in C.CONSEQUENCES}
     bad = []
-    for f in sorted(ENGINE.glob("*.py")):
+    for f in sorted(ENGINE.rglob("*.py")):
         if f.name in ("contract.py", "rulecore.py"):
             continue
         for node in ast.walk(ast.parse(f.read_text(encoding="utf-8"))):
@@ -80,9 +80,9 @@ def test_no_decision_event_or_consequence_is_spelled_outside_the_contract():
                           if isinstance(x, (ast.Constant, ast.Tuple, ast.Set))]
                 if consts:
                     bad.append(f"{f.name}:{node.lineno}: a rule's do compared with a literal")
-            if isinstance(node, ast.Call) and getattr(node.func, "attr", "") == "_decide" and \
+            if isinstance(node, ast.Call) and getattr(node.func, "attr", "") == "decide" and \
                     node.args and isinstance(node.args[0], ast.Constant):
-                bad.append(f"{f.name}:{node.lineno}: _decide given a name")
+                bad.append(f"{f.name}:{node.lineno}: decide given a name")
         text = f.read_text(encoding="utf-8")
         for name in ("_EFFECTIVE", "CONSEQUENCE_ARGS", "FITS", "DECISIONS ="):
             assert name not in text, f"{f.name} still declares {name}"

@@ -88,7 +88,7 @@ def line_of(text: str, needle: str, after: str | None = None) -> int:
 
 
 def test_a_count_given_twice_shows_the_one_it_replaces():
-    """1. `previous` on a consultations entry (replay._record: `if previous is not None`)."""
+    """1. `previous` on a consultations entry (replay/charges.record: `if previous is not None`)."""
     t = run("{date: 2026-03-01, type: consultations, year: 2025, count: 120}",
             "{date: 2026-04-01, type: consultations, year: 2025, count: 200}",
             "{date: 2026-05-01, type: consultations, year: 2024, count: 10}",
@@ -200,7 +200,7 @@ def test_assurance_refused_within_initial_term_boundary(day, accepted):
 
 
 def test_a_notice_after_the_expiry_says_so():
-    """5. The message of a notice that ends after the expiry (replay._supersede:
+    """5. The message of a notice that ends after the expiry (replay/term.supersede:
     `because == "after_expiry"`; the mutant gives the ranking message)."""
     t = run(member_notice("2028-12-01"), overrides="{term: {renewal: none}}")
     # 2028-12-01 + P2M = 2029-02-01 > 2028-12-31, the expiry's last day; the notice is event 1.

@@ -715,15 +715,15 @@ def profile(mappings: list[dict], top: int = 25) -> str:
         return sum(v[2] for (f, _, n), v in stats.items() if f == "~" and name in n)
 
     load = cum("engine/loader.py", "load_scenario")
-    rep = cum("engine/replay.py", "replay")
+    rep = cum("engine/replay/driver.py", "replay")
     decide = cum("engine/rulecore.py", "decide")
     post = cum("durable/engine.py", "post")  # Host.post (includes Ruleset.assert_event etc.)
     c_assert = builtin("assert_event")
     c_delete = builtin("delete_state")
     init_decider = cum("engine/rulecore.py", "__init__")
     close = cum("engine/rulecore.py", "close")
-    timeline = cum("engine/replay.py", "_timeline")
-    replay_init = sum(v[3] for (f, _, n), v in stats.items() if f.endswith("engine/replay.py") and n == "__init__")
+    timeline = cum("engine/replay/driver.py", "_timeline")
+    replay_init = sum(v[3] for (f, _, n), v in stats.items() if f.endswith("engine/replay/driver.py") and n == "__init__")
     dumps_in_durable = 0.0
     loads_in_durable = 0.0
     for (f, _, n), v in stats.items():

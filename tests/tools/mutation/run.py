@@ -56,7 +56,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[3]
 
 PY_MODULES = tuple(f"engine/{m}.py" for m in (
-    "replay", "calendar", "ledger", "formula", "conditions", "params", "rulesfile", "deadlines",
+    "replay/agenda", "replay/driver", "replay/term", "replay/charges", "replay/standing",
+    "replay/disputes", "calendar", "ledger", "formula", "conditions", "params", "rulesfile", "deadlines",
     "dates", "money"))
 RULES_FILES = ("rules/base.yaml", "rules/cdg62-demat.yaml", "rules/cdg62-medecine.yaml",
                "rules/cdg62-assurance.yaml")

@@ -1,0 +1,42 @@
+"""Diagnostics as facts during the replay, as text once it is over.
+
+The replay records what it has to say as a :class:`Said`: the day, the level, the code, the key
+of the message in the rules file and the values the message may name. Words for people (English
+and French, from the rules file's messages and i18n's way of writing each value) are made here,
+when the timeline is built, so that the loop never formats text and a program can read the
+values without parsing a sentence a rules file may reword.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any, Mapping
+
+import attrs
+
+from .. import i18n, rulesfile
+from ..timeline import Diagnostic
+
+LANGS = ("en", "fr")
+
+
+@attrs.frozen
+class Said:
+    """A diagnostic as the replay records it: no text yet."""
+
+    date: dt.date
+    level: str  # warning | info
+    code: str
+    values: Mapping[str, Any]
+    message: str  # the key of its message in the rules file (the code unless told)
+    tidy: bool = False  # collapse a double space left by an empty value ("amendment  (line 3)")
+
+
+def render(said: Said, rules: Any) -> Diagnostic:
+    """The diagnostic with its message in each language, from the rules file's messages."""
+    texts = []
+    for lang in LANGS:
+        text = rulesfile.render_message(rules.message(said.message, lang),
+                                        i18n.format_values(said.values, lang, rules))
+        texts.append(text.replace("  ", " ") if said.tidy else text)
+    return Diagnostic(said.date, said.level, said.code, texts[0], texts[1], values=said.values)
