@@ -447,8 +447,9 @@ class InForce:
         out._shared = self._shared or self
         return out
 
-    def _values(self, day: dt.date) -> tuple[tuple, tuple]:
-        active = [a for a in self.amendments if a.effective <= day] if self.amendments else ()
+    def _values(self, day: dt.date, known: Iterable | None = None) -> tuple[tuple, tuple]:
+        amendments = self.amendments if known is None else known
+        active = [a for a in amendments if a.effective <= day] if amendments else ()
         if not active:
             return (), self._trees[()]
         active.sort(key=lambda a: (a.effective, a.date, a.seq))
@@ -463,8 +464,10 @@ class InForce:
             hit = self._trees[key] = (values, self.schema.breaks(values))
         return key, hit
 
-    def on(self, day: dt.date) -> Params:
-        key, (values, breaks) = self._values(day)
+    def on(self, day: dt.date, known: Iterable | None = None) -> Params:
+        """The parameters on ``day``, with the amendments this InForce was given or ``known``
+        (the ones a replay's state holds on that day)."""
+        key, (values, breaks) = self._values(day, known)
         if not key and self._shared is not None:
             return self._shared.on(day)
         rkey = (key, bisect.bisect_right(breaks, day)) if breaks else key

@@ -741,14 +741,15 @@ def test_the_ledger_lists_the_amounts_owed_with_their_due_dates():
 
     r = Replay(engine.load_scenario(scenario(*REPRO_EVENTS, **REPRO)))
     r.run()
-    assert r.ledger.amounts() == (
+    ledger = r.state.ledger
+    assert ledger.amounts() == (
         Owed(D("2026-01-01"), 2026, D("2026-01-31"), M("1000.00"), M("1000.00")),
         Owed(D("2027-01-01"), 2027, D("2027-01-31"), M("1000.00"), M("1000.00")),
         Owed(D("2026-01-01"), 2026, D("2027-03-31"), M("1000.00"), M("0.00")),
     )
-    assert r.ledger.overdue(D("2027-03-31")) == M("0.00")
-    assert r.ledger.overdue(D("2027-04-01")) == M("1000.00")
-    assert not r.ledger.any_overdue(D("2027-03-31")) and r.ledger.any_overdue(D("2027-04-01"))
+    assert ledger.overdue(D("2027-03-31")) == M("0.00")
+    assert ledger.overdue(D("2027-04-01")) == M("1000.00")
+    assert not ledger.any_overdue(D("2027-03-31")) and ledger.any_overdue(D("2027-04-01"))
 
 
 def test_no_immediate_termination_for_an_increase_not_yet_due():

@@ -1137,7 +1137,7 @@ def test_generated_conventions_keep_the_invariants(generated_dir, g):
     check_balance(tl)
     check_money_conserved(doc, tl)
     check_rows_paid_within_due(tl)
-    check_allocation_by_due_date(r.ledger)
+    check_allocation_by_due_date(r.state.ledger)
     check_rows_are_calendar_periods(tl, g["per_year"])
     check_covered_within_period(tl)
     check_nothing_called_after_termination_by_period(tl)

@@ -115,7 +115,7 @@ def test_balance_is_due_minus_paid(doc):
 def test_allocation_goes_by_due_date(doc):
     r = Replay(engine.load_scenario(doc))
     inv.check_rows_paid_within_due(r.run())
-    inv.check_allocation_by_due_date(r.ledger)
+    inv.check_allocation_by_due_date(r.state.ledger)
 
 
 @PROPERTY

@@ -1,16 +1,21 @@
 """The agenda: what the replay does next, in the order of docs/spec.md 5.12.
 
 Items are ordered by date, then by the phase of the day, then by the order they were scheduled
-in (a heap). Kept apart from what the items do so that the order can be read in one place: a
-newcomer asking "why did this run before that" reads the phases below and nothing else.
+in. Kept apart from what the items do so that the order can be read in one place: a newcomer
+asking "why did this run before that" reads the phases below and nothing else.
+
+The agenda is a frozen value of the replay's state: scheduling an item gives a new agenda. It
+holds few items at a time (the next call, the next period end, a day's check, the scenario's
+events still to come), so a sorted tuple rebuilt on each change costs less than it reads.
 """
 
 from __future__ import annotations
 
+import bisect
 import datetime as dt
-import heapq
-import itertools
 from typing import Any
+
+import attrs
 
 # Phases of a day (docs/spec.md 5.12): (a) terminations take effect, (b) periods end, (c) inputs
 # and amendments, (d) calls, (e) the standing is checked, (f) other events, (g) last-day work.
@@ -20,29 +25,45 @@ PH_TERMINATE, PH_PERIOD_END, PH_C, PH_CALL, PH_CHECK, PH_F, PH_G = 1, 2, 3, 4, 5
 Item = tuple[dt.date, int, int, str, Any]  # (day, phase, sequence, kind, payload)
 
 
+@attrs.frozen
 class Agenda:
     """The dated items still to run, up to the horizon (later ones are never scheduled)."""
 
-    def __init__(self, horizon: dt.date):
-        self.horizon = horizon
-        self._heap: list[Item] = []
-        self._order = itertools.count()
-        self._checks: set[dt.date] = set()
+    horizon: dt.date
+    items: tuple[Item, ...] = ()  # in the order they run
+    scheduled: int = 0  # items scheduled so far: the next one's sequence
+    checks: frozenset[dt.date] = frozenset()  # the days that have a phase (e) check
 
-    def push(self, day: dt.date, phase: int, kind: str, payload: Any = None) -> None:
+    def push(self, day: dt.date, phase: int, kind: str, payload: Any = None) -> Agenda:
         if day > self.horizon:
-            return
-        heapq.heappush(self._heap, (day, phase, next(self._order), kind, payload))
-        self.ensure_check(day)
+            return self
+        items = list(self.items)
+        # (day, phase, sequence) never ties: the payload is never compared
+        bisect.insort(items, (day, phase, self.scheduled, kind, payload), key=_order)
+        scheduled = self.scheduled + 1
+        if day in self.checks:
+            return Agenda(self.horizon, tuple(items), scheduled, self.checks)
+        # Phase (e) runs on every day the replay visits (docs/spec.md 5.12).
+        bisect.insort(items, (day, PH_CHECK, scheduled, "check", None), key=_order)
+        return Agenda(self.horizon, tuple(items), scheduled + 1, self.checks | {day})
 
-    def ensure_check(self, day: dt.date) -> None:
-        """Phase (e) runs on every day the replay visits (docs/spec.md 5.12)."""
-        if day not in self._checks and day <= self.horizon:
-            self._checks.add(day)
-            heapq.heappush(self._heap, (day, PH_CHECK, next(self._order), "check", None))
+    def ensure_check(self, day: dt.date) -> Agenda:
+        """A phase (e) check on ``day`` (a due date's next day), unless it has one."""
+        if day in self.checks or day > self.horizon:
+            return self
+        items = list(self.items)
+        bisect.insort(items, (day, PH_CHECK, self.scheduled, "check", None), key=_order)
+        return Agenda(self.horizon, tuple(items), self.scheduled + 1, self.checks | {day})
 
-    def pop(self) -> Item:
-        return heapq.heappop(self._heap)
+    def without(self, item: Item) -> Agenda:
+        """The agenda without ``item``, its next one."""
+        if self.items[0] is not item:
+            raise ValueError("only the next item of the agenda can be taken off it")
+        return Agenda(self.horizon, self.items[1:], self.scheduled, self.checks)
 
     def __bool__(self) -> bool:
-        return bool(self._heap)
+        return bool(self.items)
+
+
+def _order(item: Item) -> tuple[dt.date, int, int]:
+    return item[0], item[1], item[2]

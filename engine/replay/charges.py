@@ -22,6 +22,7 @@ from ..ledger import Call
 from ..timeline import figure_value
 from . import standing
 from .agenda import PH_CALL
+from .state import Decided, State, ask, diag, ensure_check, entry, evolve, params_on, push
 
 if TYPE_CHECKING:
     from .driver import Replay
@@ -47,60 +48,67 @@ class _Figures:
 # ---------------------------------------------------------------------- inputs and amendments
 
 
-def record(r: Replay, e: InputGiven) -> None:
+def record(s: State, d: Decided) -> State:
+    e: InputGiven = d.payload
     if e.year is None:
-        r.current[e.input] = e.value
-        r.entry(e.input + "_recorded", {e.input: e.value})
-        return
-    values = r.per_year.setdefault(e.input, {})
+        s = evolve(s, current={**s.current, e.input: e.value})
+        return entry(s, d.rule, e.input + "_recorded", {e.input: e.value})
+    values = dict(s.per_year.get(e.input, {}))
     previous = values.get(e.year)
     values[e.year] = e.value
     detail: dict[str, Any] = {"year": e.year, e.field: e.value}
     if previous is not None:
         detail["previous"] = previous
-    r.entry(e.input + "_recorded", detail)
-    reconcile(r)
+    s = evolve(s, per_year={**s.per_year, e.input: values})
+    return reconcile(entry(s, d.rule, e.input + "_recorded", detail))
 
 
-def amend(r: Replay, e: AmendmentSigned) -> None:
-    r.params.amendments.append(e)
-    r.entry("amendment_recorded", {"ref": e.ref, "effective": e.effective, "set": thaw(e.set)})
-    code = r.args.diagnostic
+def amend(s: State, d: Decided) -> State:
+    e: AmendmentSigned = d.payload
+    s = evolve(s, amendments=s.amendments + (e,))
+    s = entry(s, d.rule, "amendment_recorded",
+              {"ref": e.ref, "effective": e.effective, "set": thaw(e.set)})
+    code = d.args.diagnostic
     if code:  # without a ref, "amendment (line 3)", not "amendment  (line 3)"
-        r.diag(r.today, code, {"ref": e.ref or "", "line": e.line}, tidy=True)
-    reconcile(r)
+        s = diag(s, code, {"ref": e.ref or "", "line": e.line}, tidy=True)
+    return reconcile(s)
+
 
 # ---------------------------------------------------------------------- calls
 
 
-def known_end(r: Replay) -> dt.date:
+def known_end(s: State) -> dt.date:
     end = FAR
-    if r.final_end is not None:
-        end = r.final_end
-    if r.ruling is not None:
-        end = min(end, r.ruling.last_day)
+    final_end = s.ctx.final_end
+    if final_end is not None:
+        end = final_end
+    if s.ruling is not None:
+        end = min(end, s.ruling.last_day)
     return end
 
 
-def basis_year(r: Replay, year: int, p: P.Params) -> int | None:
+def basis_year(ctx: Replay, year: int, p: P.Params) -> int | None:
     """The year whose value is the basis of a call of calendar ``year``."""
-    b = r.amount.basis
-    if b is None:
-        return None
+    b = ctx.amount.basis
+    return None if b is None else _basis_year(b, year, p)
+
+
+def _basis_year(b: Any, year: int, p: P.Params) -> int:
     return year - 1 if p[b.year_param] == "previous_year" else year
 
 
-def figures_of(r: Replay, c: Call, covered: int, p: P.Params, bump: str | None = None) -> _Figures:
+def figures_of(s: State, c: Call, covered: int, p: P.Params, bump: str | None = None) -> _Figures:
     """The formula's figures for a call (``bump``: an input read one higher, for the other
     reading of a boundary value)."""
-    b = r.amount.basis
+    ctx = s.ctx
+    b = ctx.amount.basis
     basis_values: dict = {}
     basis_years: dict = {}
     value = source = None
     status = "none"
     if b is not None:
-        byear = basis_year(r, c.year, p)
-        values = r.per_year.get(b.input, {})
+        byear = _basis_year(b, c.year, p)
+        values = s.per_year.get(b.input, {})
         if byear in values:
             value, status, source = values[byear], "known", byear
         elif c.stand_in is not None and c.stand_in in values:
@@ -115,59 +123,61 @@ def figures_of(r: Replay, c: Call, covered: int, p: P.Params, bump: str | None =
     # The same facts give the same figures: a reconciliation recomputes every call, and most
     # of them have not changed (the parameters are cached objects, the current values fixed).
     key = (id(p), value, source, status, covered, bump)
-    if c.memo is not None and c.memo[0] == key:
-        return c.memo[1]
+    memo = ctx.memo.get(c.first)
+    if memo is not None and memo[0] == key:
+        return memo[1]
     current = c.current
     if bump is not None and bump in current:
         current = dict(current, **{bump: current[bump] + 1})
-    ctx = formula.Context(p, basis_values, basis_years, current)
+    fctx = formula.Context(p, basis_values, basis_years, current)
     figures, annual, due = formula.call_amounts(
-        r.amount.figures, ctx, covered, c.period_days,
-        calendar.PER_YEAR[r.base.contribution("call")], p.contribution("prorata") == "days")
-    f = _Figures(figures, annual, due, status, value, source, ctx)
-    c.memo = (key, f)
+        ctx.amount.figures, fctx, covered, c.period_days,
+        calendar.PER_YEAR[ctx.base.contribution("call")], p.contribution("prorata") == "days")
+    f = _Figures(figures, annual, due, status, value, source, fctx)
+    ctx.memo[c.first] = (key, f)
     return f
 
 
-def call(r: Replay, first: dt.date) -> None:
-    p = r.params_on(r.today)
+def call(s: State, d: Decided) -> State:
+    ctx, today = s.ctx, s.today
+    p = params_on(s, today)
     # The call frequency is the rules file's (and the overrides'): an amendment cannot change it.
-    period_first, period_last = calendar.call_period(r.today, r.base.contribution("call"))
-    covered = dates.days_between(max(r.start, period_first), min(period_last, known_end(r)))
+    period_first, period_last = calendar.call_period(today, ctx.base.contribution("call"))
+    covered = dates.days_between(max(ctx.start, period_first), min(period_last, known_end(s)))
     if covered <= 0:
-        return
+        return s
     stand_in = None
-    b = r.amount.basis
+    b = ctx.amount.basis
     if b is not None:
-        byear = basis_year(r, period_first.year, p)
-        values = r.per_year.get(b.input, {})
+        byear = _basis_year(b, period_first.year, p)
+        values = s.per_year.get(b.input, {})
         if byear not in values:
             earlier = [k for k in values if k < byear]
             stand_in = max(earlier) if earlier else None
-    c = Call(period_first, period_last, r.today, covered,
-             dates.days_between(period_first, period_last), dict(r.current), stand_in)
-    f = figures_of(r, c, covered, p)
+    c = Call(period_first, period_last, today, covered,
+             dates.days_between(period_first, period_last), dict(s.current), stand_in)
+    f = figures_of(s, c, covered, p)
     c.figures, c.annual, c.due = f.figures, f.annual, f.due
     c.read_from = (f.source, f.value)
-    due_date = r.today + p.payment_term
-    r.ledger.add(c, due_date)
-    detail = row_detail(r, c, f)
+    due_date = today + p.payment_term
+    s.ledger.add(c, due_date)
+    detail = row_detail(ctx, c, f)
     detail.update(covered_days=covered, due=f.due, due_date=due_date)
     detail[days_key(c)] = c.period_days
     if b is not None:
         # the year whose value was read; a stand-in also says the year it stands in for
-        intended = basis_year(r, c.year, p)
+        intended = basis_year(ctx, c.year, p)
         detail["basis_year"] = f.source
         if f.source != intended:
             detail["basis_for"] = intended
-    for key, fn in r.amount.detail:
+    for key, fn in ctx.amount.detail:
         detail[key] = fn(f.ctx)
-    r.entry("contribution_called", detail)
-    basis_diagnostics(r, c, f, p)
-    for reading in r.amount.readings:
-        other_reading(r, c, f, p, reading)
-    r.agenda.ensure_check(due_date + dates.ONE_DAY)
-    r.push(period_last + dates.ONE_DAY, PH_CALL, "call", period_last + dates.ONE_DAY)
+    s = entry(s, d.rule, "contribution_called", detail)
+    s = basis_diagnostics(s, c, f, p)
+    for reading in ctx.amount.readings:
+        s = other_reading(s, c, f, p, reading)
+    s = ensure_check(s, due_date + dates.ONE_DAY)
+    return push(s, period_last + dates.ONE_DAY, PH_CALL, "call", period_last + dates.ONE_DAY)
 
 
 def yearly(c: Call) -> bool:
@@ -178,82 +188,86 @@ def days_key(c: Call) -> str:
     return "year_days" if yearly(c) else "period_days"
 
 
-def row_detail(r: Replay, c: Call, f: _Figures) -> dict:
+def row_detail(ctx: Replay, c: Call, f: _Figures) -> dict:
     detail: dict[str, Any] = {"year": c.year}
     if not yearly(c):
         detail["period"] = c.first
-    for name, typ in r.amount.row:
+    for name, typ in ctx.amount.row:
         # a rate is written as it is ("0.0033"), not as money
         detail[name] = figure_value(f.figures[name], typ) if typ == "rate" else f.figures[name]
     detail["annual"] = f.annual
     return detail
 
 
-def message_values(r: Replay, c: Call, f: _Figures, p: P.Params) -> dict:
+def message_values(ctx: Replay, c: Call, f: _Figures, p: P.Params) -> dict:
     """What a basis or reading message may name; amounts stay Decimal (written per
     language), a rate and a figure the row does not type are written as they are."""
-    rows = dict(r.amount.row)
+    rows = dict(ctx.amount.row)
     values: dict[str, Any] = {"year": c.year, "period": c.first, "value": f.value,
-                              "basis_year": basis_year(r, c.year, p), "stand_in": c.stand_in}
+                              "basis_year": basis_year(ctx, c.year, p), "stand_in": c.stand_in}
     for name, v in f.figures.items():
         values[name] = v if rows.get(name) in ("count", "year", "name", "amount") else _show(v)
     values["annual"] = f.annual
     return values
 
 
-def basis_diagnostics(r: Replay, c: Call, f: _Figures, p: P.Params) -> None:
-    b = r.amount.basis
+def basis_diagnostics(s: State, c: Call, f: _Figures, p: P.Params) -> State:
+    b = s.ctx.amount.basis
     if b is None or f.basis not in ("estimated", "unknown"):
-        return
+        return s
     code = b.estimated if f.basis == "estimated" else b.unknown
-    r.diag(r.today, code, message_values(r, c, f, p))
+    return diag(s, code, message_values(s.ctx, c, f, p))
 
 
-def other_reading(r: Replay, c: Call, f: _Figures, p: P.Params, reading: rulesfile.Reading) -> None:
+def other_reading(s: State, c: Call, f: _Figures, p: P.Params, reading: rulesfile.Reading) -> State:
     """A value the text puts on a boundary (listed beside its parameter): the other reading
     is the same call with that value + 1, told when its annual amount differs."""
-    value = f.value if r.rules.inputs[reading.input].per_year else c.current.get(reading.input)
+    ctx = s.ctx
+    value = f.value if ctx.rules.inputs[reading.input].per_year else c.current.get(reading.input)
     if value is None or value not in p[reading.values_param]:
-        return
-    other = figures_of(r, c, c.covered_days, p, bump=reading.input)
+        return s
+    other = figures_of(s, c, c.covered_days, p, bump=reading.input)
     if other.annual == f.annual:
-        return
-    values = message_values(r, c, f, p)
+        return s
+    values = message_values(ctx, c, f, p)
     values["value"] = value
-    values.update({f"other.{k}": v for k, v in message_values(r, c, other, p).items()})
-    r.diag(r.today, reading.code, values, message=reading.message)
+    values.update({f"other.{k}": v for k, v in message_values(ctx, c, other, p).items()})
+    return diag(s, reading.code, values, message=reading.message)
 
 
-def target_covered(r: Replay, c: Call) -> tuple[int, bool, bool]:
+def target_covered(s: State, c: Call) -> tuple[int, bool, bool]:
     """Covered days a call should now have; whether the last day's prorata cut them
     (refund); whether the call is for a period after the last day. The rules say how many
     days the call of the last day's period keeps (engine/readings.py)."""
-    ruling = r.ruling
+    ruling = s.ruling
     if ruling is None or not ruling.refund_point:
         return c.covered_days, False, False
     if c.first > ruling.last_day:
         return 0, False, c.covered_days > 0
     if c.last >= ruling.last_day:
-        kept = r.readings.days_kept(
+        kept = s.ctx.readings.days_kept(
             ruling.by, ruling.by == "expiry", ruling.immediate, c.covered_days,
-            dates.days_between(max(r.start, c.first), ruling.last_day), r.params_on(ruling.last_day))
+            dates.days_between(max(s.ctx.start, c.first), ruling.last_day),
+            params_on(s, ruling.last_day))
         if kept != c.covered_days:
             return kept, True, False
     return c.covered_days, False, False
 
 
-def reconcile(r: Replay) -> None:
+def reconcile(s: State) -> State:
     """Recompute every call from its figures; adjust the ones that changed.
 
     Money is reallocated and the standing checked once all calls are adjusted, so that a
     fact that changes several calls never shows a default that exists only halfway through.
     """
+    ctx = s.ctx
+    amount = ctx.amount
     changed = False
-    basis_readings = [x for x in r.amount.readings if r.rules.inputs[x.input].per_year]
-    for c in r.ledger.calls.values():
-        covered, refund, beyond = target_covered(r, c)
-        p = r.params_on(c.called_on)
-        f = figures_of(r, c, covered, p)
+    basis_readings = [x for x in amount.readings if ctx.rules.inputs[x.input].per_year]
+    for c in s.ledger.calls.values():
+        covered, refund, beyond = target_covered(s, c)
+        p = params_on(s, c.called_on)
+        f = figures_of(s, c, covered, p)
         read_from = (f.source, f.value)
         recount = read_from != c.read_from
         if f.due == c.due:
@@ -261,66 +275,68 @@ def reconcile(r: Replay) -> None:
             c.figures, c.annual, c.covered_days = f.figures, f.annual, covered
         else:
             figures: dict[str, Any] = {}
-            for name, typ in r.amount.row:
+            for name, typ in amount.row:
                 for key, v in ((name, f.figures[name]), ("was_" + name, c.figures[name])):
                     posted = _posted(v, typ)
                     if posted is not None:
                         figures[key] = posted
-            r.decide(C.Adjust(refund=refund, beyond_last_day=beyond, figures=figures),
-                     (c, covered, f))
+            s = ask(s, C.Adjust(refund=refund, beyond_last_day=beyond, figures=figures),
+                    (c, covered, f))[0]
             changed = True
         c.read_from = read_from
         if recount:
             for reading in basis_readings:
-                other_reading(r, c, f, p, reading)
+                s = other_reading(s, c, f, p, reading)
     if changed:
-        r.ledger.allocate()
-        standing.check(r)
+        s.ledger.allocate()
+        return standing.check(s)
+    return s
 
 
-def adjust(r: Replay, ctx: tuple) -> None:
-    c, covered, f = ctx
+def adjust(s: State, d: Decided) -> State:
+    ctx = s.ctx
+    c, covered, f = d.payload
     before = c.due
-    p = r.params_on(r.today)
-    due_date = r.today + p.payment_term
+    p = params_on(s, s.today)
+    due_date = s.today + p.payment_term
     if f.due > before:
-        r.agenda.ensure_check(due_date + dates.ONE_DAY)
-    r.ledger.change_due(c, f.due, due_date)
-    detail = row_detail(r, c, f)
+        s = ensure_check(s, due_date + dates.ONE_DAY)
+    s.ledger.change_due(c, f.due, due_date)
+    detail = row_detail(ctx, c, f)
     detail.update({"from": before, "to": f.due, "covered_days": covered})
-    if r.ruling is not None and r.args.show_last_day:
-        detail["last_day"] = r.ruling.last_day
-    for name in r.amount.previous:
+    if s.ruling is not None and d.args.show_last_day:
+        detail["last_day"] = s.ruling.last_day
+    for name in ctx.amount.previous:
         if f.figures[name] != c.figures[name]:
             detail["previous_" + name] = c.figures[name]
-    for key, fn in r.amount.detail:
-        if key in r.amount.correction_detail:
+    for key, fn in ctx.amount.detail:
+        if key in ctx.amount.correction_detail:
             v = fn(f.ctx)
             if v is not None:
                 detail[key] = v
     c.figures, c.annual, c.covered_days = f.figures, f.annual, covered
-    r.entry("contribution_adjusted", detail)
+    return entry(s, d.rule, "contribution_adjusted", detail)
 
 
 # ---------------------------------------------------------------------- money
 
 
-def payment(r: Replay, e: PaymentReceived) -> None:
+def payment(s: State, d: Decided) -> State:
+    e: PaymentReceived = d.payload
     year = e.for_year
-    if year is not None and not r.ledger.called(year):
+    if year is not None and not s.ledger.called(year):
         # docs/spec.md 5.5: only a year already called on the payment's date can be named.
-        r.diag(r.today, "payment_for_uncalled_year",
-               {"line": e.line, "year": year, "amount": e.amount})
+        s = diag(s, "payment_for_uncalled_year", {"line": e.line, "year": year, "amount": e.amount})
         year = None
-    r.ledger.receive(e.amount, year)
+    s.ledger.receive(e.amount, year)
     detail: dict[str, Any] = {"amount": e.amount}
     if year is not None:
         detail["for"] = year
-    r.entry("payment_received", detail)
-    if e.date < r.start:  # still money received: it pays the first calls (docs/semantics.md)
-        r.diag(r.today, "payment_before_start",
-               {"amount": e.amount, "date": e.date, "line": e.line, "start": r.start})
-    standing.check(r)
+    s = entry(s, d.rule, "payment_received", detail)
+    if e.date < s.ctx.start:  # still money received: it pays the first calls (docs/semantics.md)
+        s = diag(s, "payment_before_start",
+                 {"amount": e.amount, "date": e.date, "line": e.line, "start": s.ctx.start})
+    return standing.check(s)
 
 
 def _show(v: Any) -> str:

@@ -7,28 +7,26 @@ here they are only recorded.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from ..events import DisputeStep, Signed
-
-if TYPE_CHECKING:
-    from .driver import Replay
+from .state import Decided, State, diag, entry, evolve
 
 
-def dispute(r: Replay, e: DisputeStep) -> None:
-    court = r.args.court
-    code = r.args.diagnostic
+def dispute(s: State, d: Decided) -> State:
+    e: DisputeStep = d.payload
+    court = d.args.court
+    code = d.args.diagnostic
     if code:
-        r.diag(r.today, code, {"line": e.line, "court": court or "", "step": e.step})
-    if e.step == r.args.opens:
-        r.amicable_attempt = True
-    elif e.step == r.args.closes:
-        r.amicable_attempt = False
+        s = diag(s, code, {"line": e.line, "court": court or "", "step": e.step})
+    if e.step == d.args.opens:
+        s = evolve(s, amicable_attempt=True)
+    elif e.step == d.args.closes:
+        s = evolve(s, amicable_attempt=False)
     detail = {"step": e.step}
     if e.step == "referred" and court:
         detail["court"] = court
-    r.entry("dispute_" + e.step, detail)
+    return entry(s, d.rule, "dispute_" + e.step, detail)
 
 
-def signed(r: Replay, e: Signed) -> None:
-    r.entry("signed", {"ref": e.ref})
+def signed(s: State, d: Decided) -> State:
+    e: Signed = d.payload
+    return entry(s, d.rule, "signed", {"ref": e.ref})
