@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json
 from decimal import Decimal
-from typing import Any, Mapping
+from typing import Any, Callable, Mapping
 
 import attrs
 
@@ -228,17 +229,45 @@ class Overdue:
                 "amount": fmt(self.amount)}
 
 
-@attrs.frozen
+@attrs.frozen(slots=False, eq=False)  # a __dict__ for the words once made (cached_property)
 class Diagnostic:
+    """A warning or an info of the replay. Its words (``message`` in English, as the JSON gives
+    it; ``message_fr``) are given, or made by ``wording`` (a language -> the text) when first
+    read: the replay records what it has to say and the renderers word it (docs/flow.md)."""
+
     date: dt.date
     level: str  # warning | info
     code: str
-    message: str  # in English, as the JSON gives it
+    _message: str = attrs.field(default="", alias="message", repr=False)
     # The same message in French, for `--lang fr`; not part of the value (equality, JSON).
-    message_fr: str = attrs.field(default="", eq=False, repr=False)
+    _message_fr: str = attrs.field(default="", alias="message_fr", repr=False)
     # The values the message was made from (``line``, ``by``, ``type``...): what a program reads
     # instead of the message's words, which a rules file may reword. Not part of the value.
-    values: Mapping = attrs.field(factory=dict, eq=False, repr=False)
+    values: Mapping = attrs.field(factory=dict, repr=False)
+    wording: Callable[[str], str] | None = attrs.field(default=None, repr=False, kw_only=True)
+
+    @functools.cached_property
+    def message(self) -> str:
+        return self._message if self.wording is None else self.wording("en")
+
+    @functools.cached_property
+    def message_fr(self) -> str:
+        return self._message_fr if self.wording is None else self.wording("fr")
+
+    def _key(self) -> tuple:
+        return (self.date, self.level, self.code, self.message)
+
+    def __eq__(self, other: object) -> bool:
+        if other.__class__ is not self.__class__:
+            return NotImplemented
+        return self._key() == other._key()
+
+    def __hash__(self) -> int:
+        return hash(self._key())
+
+    def __repr__(self) -> str:
+        return (f"Diagnostic(date={self.date!r}, level={self.level!r}, code={self.code!r}, "
+                f"message={self.message!r})")
 
     def text(self, lang: str = "en") -> str:
         return self.message_fr if lang == "fr" and self.message_fr else self.message

@@ -38,13 +38,14 @@ class Agenda:
         if day > self.horizon:
             return self
         items = list(self.items)
-        # (day, phase, sequence) never ties: the payload is never compared
-        bisect.insort(items, (day, phase, self.scheduled, kind, payload), key=_order)
+        # Items compare as tuples: (day, phase, sequence) never ties, so neither the kind nor
+        # the payload is ever compared.
+        bisect.insort(items, (day, phase, self.scheduled, kind, payload))
         scheduled = self.scheduled + 1
         if day in self.checks:
             return Agenda(self.horizon, tuple(items), scheduled, self.checks)
         # Phase (e) runs on every day the replay visits (docs/spec.md 5.12).
-        bisect.insort(items, (day, PH_CHECK, scheduled, "check", None), key=_order)
+        bisect.insort(items, (day, PH_CHECK, scheduled, "check", None))
         return Agenda(self.horizon, tuple(items), scheduled + 1, self.checks | {day})
 
     def ensure_check(self, day: dt.date) -> Agenda:
@@ -52,7 +53,7 @@ class Agenda:
         if day in self.checks or day > self.horizon:
             return self
         items = list(self.items)
-        bisect.insort(items, (day, PH_CHECK, self.scheduled, "check", None), key=_order)
+        bisect.insort(items, (day, PH_CHECK, self.scheduled, "check", None))
         return Agenda(self.horizon, tuple(items), self.scheduled + 1, self.checks | {day})
 
     def without(self, item: Item) -> Agenda:
@@ -63,7 +64,3 @@ class Agenda:
 
     def __bool__(self) -> bool:
         return bool(self.items)
-
-
-def _order(item: Item) -> tuple[dt.date, int, int]:
-    return item[0], item[1], item[2]

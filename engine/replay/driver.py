@@ -78,7 +78,8 @@ class Replay:
         r = self.rules.rules[rule]
         return _HANDLERS[r.do](s, Decided(rule, r.given, payload)), r.do
 
-    def run(self) -> Timeline:
+    def run(self, seen: Callable[[State], None] | None = None) -> Timeline:
+        """The timeline of the fold (``seen``: called with the first state and after each step)."""
         self.decider = Decider(self.rules.definition)
         self.readings = Readings(self.decider, self.rules)
         try:
@@ -93,8 +94,12 @@ class Replay:
                     continue
                 agenda = agenda.push(e.date, PH_C if e.type in phase_c else PH_F, "event", e)
             s = evolve(s, agenda=agenda.push(self.start, PH_START, "start"))
+            if seen is not None:
+                seen(s)
             while s.agenda:
                 s = step(s, s.agenda.items[0])
+                if seen is not None:
+                    seen(s)
             self.state = s = end_of_day(s)
             return self.timeline(s)
         finally:

@@ -3,22 +3,21 @@
 The replay records what it has to say as a :class:`Said`: the day, the level, the code, the key
 of the message in the rules file and the values the message may name. Words for people (English
 and French, from the rules file's messages and i18n's way of writing each value) are made here,
-when the timeline is built, so that the loop never formats text and a program can read the
-values without parsing a sentence a rules file may reword.
+when a renderer first reads a diagnostic's message (the JSON, a table, a report), so that the
+loop never formats text, a replay whose messages no one reads never words them, and a program
+can read the values without parsing a sentence a rules file may reword.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from typing import Any, Mapping
 
 import attrs
 
 from .. import i18n, rulesfile
 from ..timeline import Diagnostic
-
-LANGS = ("en", "fr")
-
 
 @attrs.frozen
 class Said:
@@ -33,10 +32,14 @@ class Said:
 
 
 def render(said: Said, rules: Any) -> Diagnostic:
-    """The diagnostic with its message in each language, from the rules file's messages."""
-    texts = []
-    for lang in LANGS:
-        text = rulesfile.render_message(rules.message(said.message, lang),
-                                        i18n.format_values(said.values, lang, rules))
-        texts.append(text.replace("  ", " ") if said.tidy else text)
-    return Diagnostic(said.date, said.level, said.code, texts[0], texts[1], values=said.values)
+    """The diagnostic, worded in a language when its message is first read (the JSON, a table,
+    a report), from the rules file's messages."""
+    return Diagnostic(said.date, said.level, said.code, values=said.values,
+                      wording=functools.partial(words, said, rules))
+
+
+def words(said: Said, rules: Any, lang: str) -> str:
+    """The message of ``said`` in ``lang``."""
+    text = rulesfile.render_message(rules.message(said.message, lang),
+                                    i18n.format_values(said.values, lang, rules))
+    return text.replace("  ", " ") if said.tidy else text
