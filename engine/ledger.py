@@ -1,5 +1,9 @@
 """The ledger: calls, the amounts each is due in, money received and how it is allocated.
 
+The ledger, its calls and their amounts are frozen values: a call, a payment or a change of
+what a call asks returns a new ledger, so that the replay's state (engine/replay/state.py)
+never changes once made.
+
 Allocation is a pure function, recomputed after every call, payment and adjustment (docs/spec.md
 5.5). The amounts owed are each call's first amount and each later increase, each with
 its own due date. A payment that names a year goes first to that year's amounts in due-date
@@ -13,21 +17,25 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
-from typing import Any
+from typing import Any, Mapping
 
 import attrs
 
 from . import money
+from .frozen import evolve
 
 
-@attrs.define
+@attrs.frozen(slots=False)  # evolved often: engine/frozen.py
 class Charge:
+    """One amount a call asks for (its first amount, or an increase due later), and what the
+    money received covers of it as last allocated."""
+
     due_date: dt.date
     amount: Decimal
     covered: Decimal = money.ZERO
 
 
-@attrs.define
+@attrs.frozen(slots=False)  # evolved often: engine/frozen.py
 class Call:
     """One called calendar period (a year, a quarter, a month)."""
 
@@ -36,15 +44,14 @@ class Call:
     called_on: dt.date
     covered_days: int
     period_days: int
-    current: dict  # current inputs read on the call date
+    current: Mapping[str, Any]  # current inputs read on the call date
     stand_in: int | None  # the year standing in for the basis year, fixed at the call
     read_from: tuple = (None, None)  # (year, value) of the basis the figures were read from
-    figures: dict = attrs.Factory(dict)  # the formula's figures, `annual` among them
+    figures: Mapping[str, Any] = attrs.field(factory=dict)  # the formula's, `annual` among them
     annual: Decimal = money.ZERO
     due: Decimal = money.ZERO
     paid: Decimal = money.ZERO
-    charges: list[Charge] = attrs.Factory(list)
-    memo: Any = None  # the replay's last figures for this call, with the facts they came from
+    charges: tuple[Charge, ...] = ()
 
     @property
     def year(self) -> int:
@@ -66,91 +73,122 @@ class Owed:
         return self.amount - self.covered
 
 
+@attrs.frozen(slots=False)  # evolved often: engine/frozen.py
 class Ledger:
-    def __init__(self) -> None:
-        self.calls: dict[dt.date, Call] = {}  # in call order, which is the periods' order
-        self.received = money.ZERO
-        self.unallocated = money.ZERO
-        # Money received, in order: (amount, the year it names or None).
-        self.payments: list[tuple[Decimal, int | None]] = []
+    """The calls and the money received, a value: each change returns a new ledger."""
 
-    def add(self, call: Call, due_date: dt.date) -> None:
-        call.charges.append(Charge(due_date, call.due))
-        self.calls[call.first] = call
-        self.allocate()
+    calls: Mapping[dt.date, Call] = attrs.field(factory=dict)  # in call order (the periods')
+    received: Decimal = money.ZERO
+    unallocated: Decimal = money.ZERO
+    # Money received, in order: (amount, the year it names or None).
+    payments: tuple[tuple[Decimal, int | None], ...] = ()
+
+    def add(self, call: Call, due_date: dt.date) -> Ledger:
+        call = evolve(call, charges=call.charges + (Charge(due_date, call.due),))
+        return evolve(self, calls={**self.calls, call.first: call}).allocate()
 
     def called(self, year: int) -> bool:
         """Whether a period of calendar ``year`` has been called (a payment may name it)."""
         return any(first.year == year for first in self.calls)
 
-    def receive(self, amount: Decimal, year: int | None = None) -> None:
+    def receive(self, amount: Decimal, year: int | None = None) -> Ledger:
         """Money received; ``year``: the called year the payment names (docs/spec.md 5.5, `for`)."""
-        self.received += amount
-        self.payments.append((amount, year))
-        self.allocate()
+        return evolve(self, received=self.received + amount,
+                            payments=self.payments + ((amount, year),)).allocate()
 
-    def change_due(self, call: Call, due: Decimal, due_date: dt.date) -> None:
+    def with_call(self, call: Call) -> Ledger:
+        """The ledger with ``call`` in place of the call of its period (not reallocated)."""
+        return evolve(self, calls={**self.calls, call.first: call})
+
+    def change_due(self, call: Call, due: Decimal, due_date: dt.date) -> Ledger:
         """An increase is a separate amount due later; a decrease lowers what is owed at once,
-        taken from the call's latest amounts first."""
+        taken from the call's latest amounts first. Not reallocated: a reconciliation changes
+        several calls, then allocates once."""
+        charges = list(call.charges)
         diff = due - call.due
         if diff > 0:
-            call.charges.append(Charge(due_date, diff))
+            charges.append(Charge(due_date, diff))
         elif diff < 0:
             cut = -diff
-            for c in sorted(call.charges, key=lambda c: c.due_date, reverse=True):
+            # the latest due date first; equal dates in the order they were made (a stable sort)
+            for i in sorted(range(len(charges)), key=lambda i: charges[i].due_date, reverse=True):
+                c = charges[i]
                 take = min(cut, c.amount)
-                c.amount -= take
+                charges[i] = evolve(c, amount=c.amount - take)
                 cut -= take
                 if not cut:
                     break
-        call.due = due
+        return self.with_call(evolve(call, charges=tuple(charges), due=due))
 
-    def _in_order(self) -> list[tuple[Call, Charge]]:
+    def _in_order(self) -> list[tuple[dt.date, int, int, Call, Charge]]:
         """Every amount in the order money goes to it: due date, then the older period, then
-        the order the call's amounts were created in."""
-        out = [(i, j, call, c) for i, call in enumerate(self.calls.values())
+        the order the call's amounts were created in; with the call's and the amount's index
+        (which never tie, so that neither the call nor the amount is compared)."""
+        out = [(c.due_date, i, j, call, c) for i, call in enumerate(self.calls.values())
                for j, c in enumerate(call.charges)]
-        out.sort(key=lambda t: (t[3].due_date, t[0], t[1]))
-        return [(call, c) for _, _, call, c in out]
+        out.sort()
+        return out
 
-    def allocate(self) -> None:
+    def allocate(self) -> Ledger:
         """Payments that name a year first (to that year's amounts, earliest due first), then
-        the rest of the money to every uncovered amount, earliest due first."""
+        the rest of the money to every uncovered amount, earliest due first. A pure function
+        of the calls' amounts and the payments; a call whose allocation is unchanged is kept
+        (most are: an allocation runs after every call, payment and adjustment)."""
         if not self.calls:
-            self.unallocated = self.received
-            return
-        self.unallocated = money.ZERO
+            return evolve(self, unallocated=self.received)
+        zero = money.ZERO
+        if not self.received:  # nothing to allocate: nothing is covered
+            if not self.unallocated and all(
+                    not call.paid and all(not c.covered for c in call.charges)
+                    for call in self.calls.values()):
+                return self
         order = self._in_order()
-        for _, c in order:
-            c.covered = money.ZERO
-        rest = money.ZERO
+        covered = [[zero] * len(call.charges) for call in self.calls.values()]
+        rest = zero
         for amount, year in self.payments:
             if year is not None:
-                for owner, c in order:
+                for _, i, j, owner, c in order:
                     if not amount:
                         break
-                    if owner.year == year and c.covered < c.amount:
-                        take = min(amount, c.amount - c.covered)
-                        c.covered += take
+                    got = covered[i][j]
+                    if owner.year == year and got < c.amount:
+                        take = min(amount, c.amount - got)
+                        covered[i][j] = got + take
                         amount -= take
             rest += amount
-        for _, c in order:
-            if not rest:
-                break
-            if c.covered < c.amount:
-                take = min(rest, c.amount - c.covered)
-                c.covered += take
-                rest -= take
-        for call in self.calls.values():
-            call.paid = sum((c.covered for c in call.charges), money.ZERO)
-        call.paid += rest  # what is left: a credit on the latest call (the loop's last)
+        if rest:
+            for _, i, j, _, c in order:
+                got = covered[i][j]
+                if got < c.amount:
+                    take = min(rest, c.amount - got)
+                    covered[i][j] = got + take
+                    rest -= take
+                    if not rest:
+                        break
+        calls = {}
+        changed = False
+        last = len(self.calls) - 1
+        for i, call in enumerate(self.calls.values()):
+            cov = covered[i]
+            paid = sum(cov, zero)
+            if i == last:
+                paid += rest  # what is left: a credit on the latest call
+            charges = call.charges
+            if paid != call.paid or any(c.covered != x for c, x in zip(charges, cov)):
+                call = evolve(call, paid=paid, charges=tuple(
+                    c if c.covered == x else evolve(c, covered=x) for c, x in zip(charges, cov)))
+                changed = True
+            calls[call.first] = call
+        if not changed and not self.unallocated:
+            return self
+        return Ledger(calls if changed else self.calls, self.received, zero, self.payments)
 
     def amounts(self) -> tuple[Owed, ...]:
         """Every amount owed (each call's first amount and each later increase; a decrease
         lowers them), with its due date and what the money received covers of it, in the order
         money goes to them (earliest due first). Amounts lowered to nothing are left out."""
         return tuple(Owed(call.first, call.year, c.due_date, c.amount, c.covered)
-                     for call, c in self._in_order() if c.amount)
+                     for _, _, _, call, c in self._in_order() if c.amount)
 
     def overdue(self, today: dt.date) -> Decimal:
         """What is owed on amounts whose due date is before ``today``."""
@@ -163,26 +201,3 @@ class Ledger:
                 if c.due_date < today and c.covered < c.amount:
                     return True
         return False
-
-
-class Standing:
-    """The standing (docs/spec.md 5.5: current or in default): now, and at the end of each day."""
-
-    def __init__(self) -> None:
-        self.now = "current"
-        self.changes: list[tuple[dt.date, str]] = []  # (day, standing at the end of that day)
-
-    def end_of_day(self, day: dt.date) -> None:
-        """Record the standing reached on ``day`` when it differs from the last one recorded."""
-        last = self.changes[-1][1] if self.changes else "current"
-        if self.now != last:
-            self.changes.append((day, self.now))
-
-    def at_end_of(self, day: dt.date) -> str:
-        """The standing recorded at the end of ``day`` (the last change on or before it)."""
-        result = "current"
-        for d, st in self.changes:
-            if d > day:
-                break
-            result = st
-        return result

@@ -21,22 +21,36 @@ SCENARIOS = sorted(p for p in (ROOT / "scenarios").glob("*.yaml"))
 
 
 def _snapshot(s):
-    """Everything of a state but the ledger (still mutable, docs/flow.md), as plain values."""
-    return {f.name: getattr(s, f.name) for f in attrs.fields(state.State)
-            if f.name not in ("ctx", "ledger")}
+    """Everything of a state (its ledger too) written out as it is now: a later change in place
+    of any dict or list it holds would show."""
+    return repr({f.name: getattr(s, f.name) for f in attrs.fields(state.State) if f.name != "ctx"})
 
 
-@pytest.mark.parametrize("path", [p for p in SCENARIOS if p.name in (
-    "member-notice.yaml", "pas-de-calais.yaml", "late-count-increase.yaml")], ids=lambda p: p.stem)
+def _fields_exactly(value, where):
+    """Every value evolved without its constructor (engine/frozen.py) has its class's fields."""
+    assert set(vars(value)) == {f.name for f in attrs.fields(type(value))}, where
+
+
+@pytest.mark.parametrize("path", SCENARIOS, ids=lambda p: p.stem)
 def test_a_step_returns_a_new_state_and_never_changes_the_one_it_was_given(path):
-    r = driver.Replay(engine.load_scenario(str(path)))
+    try:
+        scenario = engine.load_scenario(str(path))
+    except engine.ScenarioError:
+        pytest.skip("a scenario file that shows an error")
+    r = driver.Replay(scenario)
     seen = []
     t = r.run(lambda s: seen.append((s, _snapshot(s))))
-    assert len(seen) > 10
+    assert len(seen) > 3
     assert len({id(s) for s, _ in seen}) == len(seen)  # each step made a new state
     for s, then in seen:
         assert _snapshot(s) == then  # nothing a step returned changed afterwards
-        assert set(vars(s)) == {f.name for f in attrs.fields(state.State)}  # no stray field
+        _fields_exactly(s, "state")
+        _fields_exactly(s.agenda, "agenda")
+        _fields_exactly(s.ledger, "ledger")
+        for c in s.ledger.calls.values():
+            _fields_exactly(c, "call")
+            for ch in c.charges:
+                _fields_exactly(ch, "charge")
         with pytest.raises(attrs.exceptions.FrozenInstanceError):
             s.today = None
     last = seen[-1][0]

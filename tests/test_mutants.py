@@ -103,18 +103,21 @@ def test_a_count_given_twice_shows_the_one_it_replaces():
 def test_a_reduction_is_taken_from_the_latest_amount_first():
     """2. Ledger.change_due takes a decrease from the newest charge first (the mutant: oldest
     first, `reverse=False`); what is overdue on a day follows."""
-    ledger = Ledger()
     c = Call(D("2026-01-01"), D("2026-12-31"), D("2026-01-01"), 365, 365, {}, None, due=M("1000.00"))
-    ledger.add(c, D("2026-01-31"))
-    ledger.change_due(c, M("1500.00"), D("2026-07-31"))  # +500, due later: a second charge
-    charges = lambda: [(x.due_date, x.amount) for x in c.charges]  # noqa: E731
+    ledger = Ledger().add(c, D("2026-01-31"))
+
+    def change(due, due_date):
+        return ledger.change_due(ledger.calls[c.first], due, due_date)
+
+    ledger = change(M("1500.00"), D("2026-07-31"))  # +500, due later: a second charge
+    charges = lambda: [(x.due_date, x.amount) for x in ledger.calls[c.first].charges]  # noqa: E731
     assert charges() == [(D("2026-01-31"), M("1000.00")), (D("2026-07-31"), M("500.00"))]
-    ledger.change_due(c, M("1200.00"), D("2026-09-30"))  # -300: from July's 500
+    ledger = change(M("1200.00"), D("2026-09-30"))  # -300: from July's 500
     assert charges() == [(D("2026-01-31"), M("1000.00")), (D("2026-07-31"), M("200.00"))]
-    ledger.change_due(c, M("700.00"), D("2026-10-31"))  # -500: July's 200, then 300 of January's
+    ledger = change(M("700.00"), D("2026-10-31"))  # -500: July's 200, then 300 of January's
     assert charges() == [(D("2026-01-31"), M("700.00")), (D("2026-07-31"), M("0.00"))]
-    assert c.due == M("700.00")
-    ledger.receive(M("100.00"))
+    assert ledger.calls[c.first].due == M("700.00")
+    ledger = ledger.receive(M("100.00"))
     assert ledger.overdue(D("2026-02-01")) == M("600.00")  # 700 due in January, 100 paid
     assert ledger.overdue(D("2026-01-31")) == M("0.00")  # nothing is overdue on its due date
 
@@ -423,12 +426,11 @@ def test_french_amounts(amount, text):
 
 def test_a_decrease_below_one_unit_is_taken_from_the_charges():
     """ledger.py `change_due`: ``elif diff < 0`` (0 -> -1: a decrease of less than 1.00 kept)."""
-    ledger = Ledger()
     c = Call(D("2026-01-01"), D("2026-12-31"), D("2026-01-01"), 365, 365, {}, None, due=M("10.00"))
-    ledger.add(c, D("2026-01-31"))
-    ledger.change_due(c, M("9.50"), D("2026-03-31"))
-    assert [(x.due_date, x.amount) for x in c.charges] == [(D("2026-01-31"), M("9.50"))]
-    ledger.allocate()
+    ledger = Ledger().add(c, D("2026-01-31"))
+    ledger = ledger.change_due(ledger.calls[c.first], M("9.50"), D("2026-03-31"))
+    assert [(x.due_date, x.amount) for x in ledger.calls[c.first].charges] == [(D("2026-01-31"), M("9.50"))]
+    ledger = ledger.allocate()
     assert ledger.overdue(D("2026-02-01")) == M("9.50")
 
 

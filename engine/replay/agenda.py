@@ -17,6 +17,8 @@ from typing import Any
 
 import attrs
 
+from ..frozen import evolve as _evolve
+
 # Phases of a day (docs/spec.md 5.12): (a) terminations take effect, (b) periods end, (c) inputs
 # and amendments, (d) calls, (e) the standing is checked, (f) other events, (g) last-day work.
 PH_START = 0
@@ -25,7 +27,7 @@ PH_TERMINATE, PH_PERIOD_END, PH_C, PH_CALL, PH_CHECK, PH_F, PH_G = 1, 2, 3, 4, 5
 Item = tuple[dt.date, int, int, str, Any]  # (day, phase, sequence, kind, payload)
 
 
-@attrs.frozen
+@attrs.frozen(slots=False)  # made anew on each change: engine/frozen.py
 class Agenda:
     """The dated items still to run, up to the horizon (later ones are never scheduled)."""
 
@@ -43,10 +45,10 @@ class Agenda:
         bisect.insort(items, (day, phase, self.scheduled, kind, payload))
         scheduled = self.scheduled + 1
         if day in self.checks:
-            return Agenda(self.horizon, tuple(items), scheduled, self.checks)
+            return _evolve(self, items=tuple(items), scheduled=scheduled)
         # Phase (e) runs on every day the replay visits (docs/spec.md 5.12).
         bisect.insort(items, (day, PH_CHECK, scheduled, "check", None))
-        return Agenda(self.horizon, tuple(items), scheduled + 1, self.checks | {day})
+        return _evolve(self, items=tuple(items), scheduled=scheduled + 1, checks=self.checks | {day})
 
     def ensure_check(self, day: dt.date) -> Agenda:
         """A phase (e) check on ``day`` (a due date's next day), unless it has one."""
@@ -54,13 +56,14 @@ class Agenda:
             return self
         items = list(self.items)
         bisect.insort(items, (day, PH_CHECK, self.scheduled, "check", None))
-        return Agenda(self.horizon, tuple(items), self.scheduled + 1, self.checks | {day})
+        return _evolve(self, items=tuple(items), scheduled=self.scheduled + 1,
+                       checks=self.checks | {day})
 
     def without(self, item: Item) -> Agenda:
         """The agenda without ``item``, its next one."""
         if self.items[0] is not item:
             raise ValueError("only the next item of the agenda can be taken off it")
-        return Agenda(self.horizon, self.items[1:], self.scheduled, self.checks)
+        return _evolve(self, items=self.items[1:])
 
     def __bool__(self) -> bool:
         return bool(self.items)

@@ -22,6 +22,7 @@ from ..ledger import Call
 from ..timeline import figure_value
 from . import standing
 from .agenda import PH_CALL
+from ..frozen import evolve as fevolve
 from .state import Decided, State, ask, diag, ensure_check, entry, evolve, params_on, push
 
 if TYPE_CHECKING:
@@ -155,12 +156,11 @@ def call(s: State, d: Decided) -> State:
             earlier = [k for k in values if k < byear]
             stand_in = max(earlier) if earlier else None
     c = Call(period_first, period_last, today, covered,
-             dates.days_between(period_first, period_last), dict(s.current), stand_in)
+             dates.days_between(period_first, period_last), s.current, stand_in)
     f = figures_of(s, c, covered, p)
-    c.figures, c.annual, c.due = f.figures, f.annual, f.due
-    c.read_from = (f.source, f.value)
+    c = fevolve(c, figures=f.figures, annual=f.annual, due=f.due, read_from=(f.source, f.value))
     due_date = today + p.payment_term
-    s.ledger.add(c, due_date)
+    s = evolve(s, ledger=s.ledger.add(c, due_date))
     detail = row_detail(ctx, c, f)
     detail.update(covered_days=covered, due=f.due, due_date=due_date)
     detail[days_key(c)] = c.period_days
@@ -264,7 +264,8 @@ def reconcile(s: State) -> State:
     amount = ctx.amount
     changed = False
     basis_readings = [x for x in amount.readings if ctx.rules.inputs[x.input].per_year]
-    for c in s.ledger.calls.values():
+    for first in tuple(s.ledger.calls):
+        c = s.ledger.calls[first]
         covered, refund, beyond = target_covered(s, c)
         p = params_on(s, c.called_on)
         f = figures_of(s, c, covered, p)
@@ -272,7 +273,11 @@ def reconcile(s: State) -> State:
         recount = read_from != c.read_from
         if f.due == c.due:
             # Nothing owed changes (an equal amount, a free one): figures follow silently.
-            c.figures, c.annual, c.covered_days = f.figures, f.annual, covered
+            if (c.figures is not f.figures or c.annual != f.annual or c.covered_days != covered
+                    or recount):
+                c = fevolve(c, figures=f.figures, annual=f.annual, covered_days=covered,
+                                 read_from=read_from)
+                s = evolve(s, ledger=s.ledger.with_call(c))
         else:
             figures: dict[str, Any] = {}
             for name, typ in amount.row:
@@ -283,12 +288,15 @@ def reconcile(s: State) -> State:
             s = ask(s, C.Adjust(refund=refund, beyond_last_day=beyond, figures=figures),
                     (c, covered, f))[0]
             changed = True
-        c.read_from = read_from
+            c = s.ledger.calls[first]
+            if recount:
+                c = fevolve(c, read_from=read_from)
+                s = evolve(s, ledger=s.ledger.with_call(c))
         if recount:
             for reading in basis_readings:
                 s = other_reading(s, c, f, p, reading)
     if changed:
-        s.ledger.allocate()
+        s = evolve(s, ledger=s.ledger.allocate())
         return standing.check(s)
     return s
 
@@ -301,7 +309,7 @@ def adjust(s: State, d: Decided) -> State:
     due_date = s.today + p.payment_term
     if f.due > before:
         s = ensure_check(s, due_date + dates.ONE_DAY)
-    s.ledger.change_due(c, f.due, due_date)
+    ledger = s.ledger.change_due(c, f.due, due_date)
     detail = row_detail(ctx, c, f)
     detail.update({"from": before, "to": f.due, "covered_days": covered})
     if s.ruling is not None and d.args.show_last_day:
@@ -314,7 +322,9 @@ def adjust(s: State, d: Decided) -> State:
             v = fn(f.ctx)
             if v is not None:
                 detail[key] = v
-    c.figures, c.annual, c.covered_days = f.figures, f.annual, covered
+    changed = fevolve(ledger.calls[c.first], figures=f.figures, annual=f.annual,
+                           covered_days=covered)
+    s = evolve(s, ledger=ledger.with_call(changed))
     return entry(s, d.rule, "contribution_adjusted", detail)
 
 
@@ -328,7 +338,7 @@ def payment(s: State, d: Decided) -> State:
         # docs/spec.md 5.5: only a year already called on the payment's date can be named.
         s = diag(s, "payment_for_uncalled_year", {"line": e.line, "year": year, "amount": e.amount})
         year = None
-    s.ledger.receive(e.amount, year)
+    s = evolve(s, ledger=s.ledger.receive(e.amount, year))
     detail: dict[str, Any] = {"amount": e.amount}
     if year is not None:
         detail["for"] = year

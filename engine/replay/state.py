@@ -5,10 +5,8 @@ A consequence is a function ``(state, decided) -> state`` that returns a new sta
 ``attrs.evolve``: nothing a step has returned changes afterwards, so a state can be kept,
 compared or replayed from. What is fixed for the whole replay (the rules file, the parameters
 without amendments, the term's dates, the rules engine's session) is the state's ``ctx``, not
-part of its value.
-
-One part is still mutable and says so: the ledger (engine/ledger.py: calls, their amounts and
-the allocation of money), changed in place by the charges consequences.
+part of its value. The ledger (engine/ledger.py: the calls, their amounts, the money received
+and its allocation) is a frozen value of the state like the rest.
 """
 
 from __future__ import annotations
@@ -18,6 +16,7 @@ from typing import TYPE_CHECKING, Any, Mapping
 
 import attrs
 
+from .. import frozen
 from ..ledger import Ledger
 from ..timeline import Entry
 from .agenda import Agenda
@@ -75,11 +74,11 @@ class Decided:
     payload: Any
 
 
-@attrs.frozen(slots=False)  # a __dict__, for the cheap evolve below
+@attrs.frozen(slots=False)  # evolved often: engine/frozen.py
 class State:
     ctx: Replay = attrs.field(eq=False, repr=False)  # fixed for the replay
     agenda: Agenda
-    ledger: Ledger = attrs.field(eq=False)  # mutable (see the module's docstring)
+    ledger: Ledger
     today: dt.date = dt.date.min
     entries: tuple[Entry, ...] = ()
     said: tuple[Said, ...] = ()  # diagnostics, worded when the timeline is built
@@ -96,18 +95,9 @@ class State:
     generation: int = 0  # rulings made so far: an item of an older ruling does nothing
 
 
-_FIELDS = frozenset(a.name for a in attrs.fields(State))
-
-
-def evolve(s: State, **changes: Any) -> State:
-    """``attrs.evolve(s, **changes)`` without the constructor's cost: the replay evolves its
-    state about a hundred and fifty times per convention, and State has no validator or
-    converter to run. A misspelled field fails loudly in the tests (tests/test_fold.py)."""
-    new = object.__new__(State)
-    d = new.__dict__
-    d.update(s.__dict__)
-    d.update(changes)
-    return new
+# The state changes about a hundred and fifty times per convention: evolved without its
+# constructor (engine/frozen.py).
+evolve = frozen.evolve
 
 
 def entry(s: State, rule: str, kind: str, detail: dict | None = None) -> State:
