@@ -38,8 +38,8 @@ def test_posted_names_the_event_and_leaves_out_what_is_none():
 
 
 def test_every_consequence_fits_declared_decisions_and_has_a_handler():
-    from engine.replay import _HANDLERS
-    assert set(_HANDLERS) == set(C.EFFECTS) == set(C.CONSEQUENCES) - {C.TAKE}
+    from engine.replay import HANDLERS
+    assert set(HANDLERS) == set(C.EFFECTS) == set(C.CONSEQUENCES) - {C.TAKE}
     for c in C.CONSEQUENCES:
         assert c.fits and all(cls in C.DECISIONS or cls is C.InputGiven for cls in c.fits), c
         assert attrs.has(c.args)

@@ -75,8 +75,8 @@ def test_every_evolve_of_the_state_names_its_fields():
 def test_each_consequence_is_a_function_of_its_mechanic():
     modules = {"engine.replay.term", "engine.replay.charges", "engine.replay.standing",
                "engine.replay.disputes"}
-    assert set(driver._HANDLERS) == set(C.EFFECTS)
-    for consequence, fn in driver._HANDLERS.items():
+    assert set(driver.HANDLERS) == set(C.EFFECTS)
+    for consequence, fn in driver.HANDLERS.items():
         assert fn.__module__ in modules, consequence.name
         assert fn.__name__ == consequence.name, (fn.__name__, consequence.name)
 

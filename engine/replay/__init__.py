@@ -16,6 +16,8 @@ Consequences record timeline entries and schedule what follows; they never choos
 outcomes, and no rule id or convention word appears here: the rules file names them all.
 """
 
-from .driver import _HANDLERS, Replay, default_horizon, replay
+from .driver import HANDLERS, Replay, default_horizon, replay
 
-__all__ = ["replay", "Replay", "default_horizon", "_HANDLERS"]
+_HANDLERS = HANDLERS  # its name before the package (engine/replay.py)
+
+__all__ = ["replay", "Replay", "default_horizon", "HANDLERS"]

@@ -4,7 +4,7 @@
 decision event the item asks (engine/contract.py), posts it to durable_rules through
 :class:`~engine.rulecore.Decider` and applies the rule's consequence, a function
 ``(state, decided) -> state`` of the module of its mechanic (engine/replay/term.py,
-charges.py, standing.py, disputes.py), found in ``_HANDLERS``, a table checked complete against
+charges.py, standing.py, disputes.py), found in ``HANDLERS``, a table checked complete against
 the contract at import. :class:`Replay` holds what is fixed for one replay (the rules file, the
 parameters, the term's dates, the rules engine's session); the state (engine/replay/state.py)
 holds everything that changes.
@@ -76,7 +76,7 @@ class Replay:
         if rule == CATCH_ALL:
             return s, None
         r = self.rules.rules[rule]
-        return _HANDLERS[r.do](s, Decided(rule, r.given, payload)), r.do
+        return HANDLERS[r.do](s, Decided(rule, r.given, payload)), r.do
 
     def run(self, seen: Callable[[State], None] | None = None) -> Timeline:
         """The timeline of the fold (``seen``: called with the first state and after each step)."""
@@ -224,7 +224,7 @@ _EVENTS: dict[str, Callable[[State, Any], State]] = {
 
 # Each consequence a rules file may name, applied by its function in the module of its
 # mechanic (checked complete against engine/contract.py at import).
-_HANDLERS: dict[C.Consequence, Consequence] = C.handlers({
+HANDLERS: dict[C.Consequence, Consequence] = C.handlers({
     # the term and notices
     C.STARTED: term.started, C.RENEW: term.renew, C.EXPIRE: term.expire,
     C.TERMINATED: term.terminated, C.AFTER_TERMINATION: term.after_termination,
