@@ -16,6 +16,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 import pathlib
+from decimal import Decimal
 from typing import Iterable, Sequence
 
 import attrs
@@ -24,7 +25,8 @@ from . import batch as batch_mod
 from . import expect as expect_mod
 from . import whatif as whatif_mod
 from .api import load_scenario, replay
-from .deadlines import Arrears, Deadlines, arrears, calendar_events, through_next_period_end
+from .deadlines import (Arrears, Deadlines, Entry, arrears, entries, portfolio_ics,
+                        through_next_period_end, working_day_before)
 from .errors import ScenarioError
 from .events import Scenario
 from .money import fmt
@@ -33,6 +35,7 @@ from .timeline import Period, Termination, Timeline, YearTotal
 from .whatif import WhatIf
 
 __all__ = ["State", "state", "deadlines", "Registered", "Due", "Portfolio", "portfolio",
+           "Schedule", "schedule",
            "Checked", "CheckReport", "check_scenario", "check", "whatif", "Batch", "batch"]
 
 
@@ -123,21 +126,38 @@ class Registered:
 
 @attrs.frozen
 class Due:
-    """One dated deadline of one convention in a portfolio."""
+    """One dated deadline of one convention in a portfolio.
+
+    ``party``: the party who would give notice (kind notice). ``recipients``: who must have
+    *received* that notice's registered letter by ``date`` (kind notice). ``working_day``: when
+    ``date`` is a Saturday, Sunday or French public holiday, the working day before it, by which
+    the letter must in practice arrive (kind notice). ``amount``: the call's amount (kind
+    payment-due) or the amount overdue since ``since`` (kind overdue). ``input`` and ``year``:
+    the value a declaration must bring before the call of ``date`` (kind declaration)."""
 
     date: dt.date
-    kind: str  # start | notice | renewal | exit | expiry | call | payment-due | last-day | overdue
-    party: str | None  # the party who would give notice (kind notice), else None
+    kind: str  # start | notice | renewal | exit | expiry | call | payment-due | declaration | last-day | overdue
+    party: str | None
     id: str
     name: str
     convention: str
     status: str  # the convention's Deadlines.status
     version: int
+    recipients: tuple[str, ...] = ()
+    working_day: dt.date | None = None
+    amount: Decimal | None = None
+    since: dt.date | None = None
+    input: str | None = None
+    year: int | None = None
 
     def to_dict(self) -> dict:
         return {"date": self.date.isoformat(), "kind": self.kind, "party": self.party, "id": self.id,
                 "name": self.name, "convention": self.convention, "status": self.status,
-                "version": self.version}
+                "version": self.version, "recipients": list(self.recipients),
+                "working_day": None if self.working_day is None else self.working_day.isoformat(),
+                "amount": None if self.amount is None else fmt(self.amount),
+                "since": None if self.since is None else self.since.isoformat(),
+                "input": self.input, "year": self.year}
 
 
 @attrs.frozen
@@ -154,21 +174,82 @@ class Portfolio:
                 "deadlines": [d.to_dict() for d in self.deadlines]}
 
 
+def _dues(c: Registered, d: Deadlines, as_of: dt.date, before: dt.date) -> list[tuple[Due, Entry]]:
+    out = []
+    for e in entries(d):
+        if not as_of <= e.date < before:
+            continue
+        extra: dict = {}
+        if e.party is not None:
+            extra = {"recipients": d.recipients_of(e.party), "working_day": working_day_before(e.date)}
+        elif e.overdue is not None:
+            extra = {"amount": e.overdue.amount, "since": e.overdue.due_date}
+        elif e.kind == "payment-due":
+            extra = {"amount": d.call_amount}
+        elif e.kind == "declaration" and d.declaration is not None:
+            extra = {"input": d.declaration[0], "year": d.declaration[1]}
+        out.append((Due(e.date, "notice" if e.party else e.kind, e.party, c.id, c.scenario.name,
+                        c.scenario.convention, d.status, c.version, **extra), e))
+    return out
+
+
+def _order(item: tuple[Due, Entry]):
+    i = item[0]
+    return (i.date, i.kind, i.party or "", i.id)
+
+
 def portfolio(conventions: Iterable[Registered], as_of: dt.date, before: dt.date) -> Portfolio:
-    """The coming deadlines of many conventions (``GET /v1/deadlines``): the dated entries of each
-    one's :func:`deadlines` (those of its calendar file: notice deadlines not yet passed, renewal,
-    exit date, expiry, next call and its payment date, a scheduled last day, the start)."""
-    items: list[Due] = []
+    """The coming deadlines of many conventions (``GET /v1/deadlines``, ``convention deadlines
+    DIR``): the dated entries of each one's :func:`deadlines` (those of its calendar file: notice
+    deadlines not yet passed, renewal, exit date, expiry, next call, its payment date and the
+    declaration it lacks, overdue amounts, a scheduled last day, the start)."""
+    items: list[tuple[Due, Entry]] = []
     for c in conventions:
-        d = deadlines(c.scenario, as_of)
-        for kind, when in calendar_events(d):
-            if when is None or not as_of <= when < before:
+        items.extend(_dues(c, deadlines(c.scenario, as_of), as_of, before))
+    items.sort(key=_order)
+    return Portfolio(as_of, before, tuple(i for i, _ in items))
+
+
+@attrs.frozen
+class Schedule:
+    """The portfolio of a folder of scenario files (``convention deadlines DIR``): ``portfolio``
+    its deadlines; ``entries`` the same, each with its convention's :class:`Deadlines` and the
+    entry it comes from (for the words of a table or a calendar); ``errors`` one line
+    ``FILE:LINE: message`` for each file that could not be read (the others are still listed).
+    Each convention's id is its file's path relative to the folder given."""
+
+    portfolio: Portfolio
+    entries: tuple[tuple[Due, Deadlines, Entry], ...]
+    conventions: tuple[tuple[str, Deadlines], ...]
+    errors: tuple[str, ...]
+
+    def to_ics(self, lang: str = "en") -> bytes:
+        """One calendar for the whole portfolio (UIDs unique per convention and deadline)."""
+        p = self.portfolio
+        return portfolio_ics(self.conventions, p.as_of, p.before, "convention-engine", lang)
+
+
+def schedule(paths: Sequence[str], as_of: dt.date, before: dt.date = dt.date.max) -> Schedule:
+    """:func:`portfolio` over scenario files and folders walked as :func:`batch` walks them
+    (rules files skipped; sorted), each file's id its path relative to the folder given."""
+    items: list[tuple[Due, Deadlines, Entry]] = []
+    conventions: list[tuple[str, Deadlines]] = []
+    errors: list[str] = []
+    for root in paths:
+        for path in batch_mod.scenario_files([root]):
+            ident = (os.path.relpath(path, root) if os.path.isdir(root) else os.path.basename(path))
+            ident = ident.replace(os.sep, "/")
+            try:
+                s = load_scenario(pathlib.Path(path), filename=path)
+            except ScenarioError as e:
+                errors.append(str(e))
                 continue
-            party = kind[len("notice-"):] if kind.startswith("notice-") else None
-            items.append(Due(when, "notice" if party else kind, party, c.id, c.scenario.name,
-                             c.scenario.convention, d.status, c.version))
-    items.sort(key=lambda i: (i.date, i.kind, i.party or "", i.id))
-    return Portfolio(as_of, before, tuple(items))
+            d = deadlines(s, as_of)
+            conventions.append((ident, d))
+            items.extend((due, d, e) for due, e in _dues(Registered(ident, s, 0), d, as_of, before))
+    items.sort(key=lambda i: _order((i[0], i[2])))
+    return Schedule(Portfolio(as_of, before, tuple(i[0] for i in items)), tuple(items),
+                    tuple(conventions), tuple(errors))
 
 
 # --------------------------------------------------------------------------- check

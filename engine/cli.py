@@ -67,9 +67,17 @@ def _parser() -> argparse.ArgumentParser:
     state.add_argument("--on", type=_date_arg, required=True)
     state.add_argument("--lang", choices=("en", "fr"), default="en")
 
-    dl = sub.add_parser("deadlines", help="coming renewal, notice deadlines and next call on a date")
-    dl.add_argument("file")
+    dl = sub.add_parser(
+        "deadlines", help="coming renewal, notice deadlines and next call on a date",
+        description="The deadlines of a scenario file, or of every scenario file in a folder (a "
+                    "portfolio, in date order: rules files skipped; an invalid file is one line on "
+                    "stderr and exit status 2, the others still listed).")
+    dl.add_argument("file", help="a scenario file, or a folder of them")
     dl.add_argument("--as-of", dest="as_of", type=_date_arg, required=True)
+    dl.add_argument("--before", type=_date_arg,
+                    help="a folder: only the deadlines before this day (as_of <= date < before)")
+    dl.add_argument("--format", choices=("table", "csv"), default="table",
+                    help="a folder: a table, or CSV (French CSV under --lang fr, as batch writes it)")
     dl.add_argument("--ics", metavar="OUT", help="also write the deadlines as an iCalendar file")
     dl.add_argument("--lang", choices=("en", "fr"), default="en")
 
@@ -223,14 +231,33 @@ def cmd_state(args) -> str:
     return render.state(st.timeline, st.on, lang=args.lang, money=st.known, arrears=st.arrears)
 
 
-def cmd_deadlines(args) -> str:
+def cmd_deadlines(args) -> str | tuple[str, int, str]:
     from .deadlines import to_ics
 
+    if os.path.isdir(args.file):
+        return _portfolio(args)
+    if args.before is not None or args.format != "table":
+        raise UsageError("--before and --format are for a folder of scenario files")
     d = application.deadlines(_load(args.file), args.as_of)
     text = render.deadlines(d, lang=args.lang)
     if args.ics:
-        write_atomically(args.ics, to_ics(d, lang=args.lang))
+        # the identity of its UIDs: the file's name, as in the portfolio of its folder
+        write_atomically(args.ics, to_ics(d, lang=args.lang, identity=os.path.basename(args.file)))
     return text
+
+
+def _portfolio(args) -> tuple[str, int, str]:
+    """`convention deadlines DIR`: every scenario file's deadlines, soonest first."""
+    before = args.before or dt.date.max
+    if before <= args.as_of:
+        raise UsageError(f"--before {before} is not after --as-of {args.as_of}")
+    sch = application.schedule([args.file], args.as_of, before)
+    if not sch.entries and not sch.errors and not sch.conventions:
+        raise UsageError(f"no scenario files (*.yaml) in {args.file}")
+    if args.ics:
+        write_atomically(args.ics, sch.to_ics(lang=args.lang))
+    text = render.portfolio_csv(sch, args.lang) if args.format == "csv" else render.portfolio(sch, args.lang)
+    return text, 2 if sch.errors else 0, "".join(f"{e}\n" for e in sch.errors)
 
 
 def cmd_whatif(args) -> str:

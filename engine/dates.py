@@ -131,6 +131,13 @@ def next_working_day(day: _dt.date) -> _dt.date:
     return day
 
 
+def previous_working_day(day: _dt.date) -> _dt.date:
+    """``day`` itself when it is a working day, else the working day before it."""
+    while not is_working_day(day):
+        day -= ONE_DAY
+    return day
+
+
 def day_text(d: _dt.date | None, lang: str = "en") -> str:
     """A date as a reader of ``lang`` writes it: ISO in English, 08/12/2025 in French."""
     if d is None:

@@ -75,11 +75,21 @@ class Deadlines:
     balance: Decimal | None = None  # what is still owed (negative: a credit), once terminated
     # What is overdue on as_of and what that default allows (None: before the start).
     arrears: Arrears | None = None
+    # The next call's amount, and the (input, year) whose value it lacks (the call would read a
+    # stand-in: a declaration is expected before it), as the replay of the known events says.
+    call_amount: Decimal | None = None
+    declaration: tuple[str, int] | None = None
+    # Who must receive each party's notice: ((party, (recipient, ...)), ...), the parameters on
+    # the as-of date (or on the notice deadline).
+    recipients: tuple[tuple[str, tuple[str, ...]], ...] = ()
     # The rules file's words for the parties, for the calendar's texts; not part of the value.
     rules: Any = attrs.field(default=None, eq=False, repr=False)
 
     def label(self, who: str, lang: str = "en") -> str:
         return who if self.rules is None else self.rules.label(who, lang)
+
+    def recipients_of(self, party: str) -> tuple[str, ...]:
+        return dict(self.recipients).get(party, ())
 
     def notice(self, party: str) -> NoticeDeadline | None:
         for n in self.notices:
@@ -267,14 +277,15 @@ def deadlines(scenario: Scenario, timeline: Any, as_of: dt.date) -> Deadlines:
     """
     if as_of < scenario.start:
         k = Knowledge(scenario, scenario.start)
-        call, due = _call_after(k, scenario.start)
         return Deadlines(name=timeline.name, as_of=as_of, status="not_started", rules=k.rules,
-                         start=scenario.start, next_call=call, call_due=due)
+                         start=scenario.start, recipients=_recipients(k, scenario.start),
+                         **_call_after(k, scenario.start))
     if as_of > timeline.horizon:
         timeline = timeline.extended(as_of, scenario)
     k = Knowledge(scenario, as_of)
     t = timeline.termination
-    base = {"name": timeline.name, "as_of": as_of, "rules": k.rules, "arrears": k.arrears()}
+    base = {"name": timeline.name, "as_of": as_of, "rules": k.rules, "arrears": k.arrears(),
+            "recipients": _recipients(k, as_of)}
     if t is not None and t.last_day < as_of:
         known = timeline.extended(as_of, scenario) if as_of != timeline.horizon else timeline
         owed = sum((c.balance for c in known.contributions), Decimal(0))
@@ -326,26 +337,34 @@ def deadlines(scenario: Scenario, timeline: Any, as_of: dt.date) -> Deadlines:
             period = dates.format_duration(k.params_on(by or as_of).notice_period(party))
         notices.append(NoticeDeadline(party, period, by, by is not None and by < as_of, earliest))
 
-    call, due = _call_after(k, as_of)
+    call = _call_after(k, as_of)
     if renewal_end is not None:
         return Deadlines(**base, status="renewal", term_ends=renewal_end,
-                         renewal_on=renewal_end + dates.ONE_DAY, notices=tuple(notices),
-                         next_call=call, call_due=due)
+                         renewal_on=renewal_end + dates.ONE_DAY, notices=tuple(notices), **call)
     if end is None:  # no period end ahead (indefinite renewal, initial term over)
-        return Deadlines(**base, status="indefinite", notices=tuple(notices), next_call=call,
-                         call_due=due, exit_on=exit_on)
+        return Deadlines(**base, status="indefinite", notices=tuple(notices), exit_on=exit_on, **call)
     return Deadlines(**base, status="expiry", term_ends=end, notices=tuple(notices),
-                     next_call=call, call_due=due, exit_on=exit_on)
+                     exit_on=exit_on, **call)
 
 
-def _call_after(k: Knowledge, day: dt.date) -> tuple[dt.date | None, dt.date | None]:
-    """The next contribution call on or after ``day`` and its due date, as the replay of the
-    known events makes it (None: no call then: the convention has ended)."""
+def _call_after(k: Knowledge, day: dt.date) -> dict[str, Any]:
+    """The next contribution call on or after ``day``, its due date and amount, and the
+    declaration it lacks, as the replay of the known events makes it (nothing: no call then:
+    the convention has ended)."""
     when = calendar.next_call(day, k.start, k.frequency)
     e = _first(k.timeline(max(when, day)), "contribution_called", after=day)
     if e is None:
-        return None, None
-    return e.date, e.detail["due_date"]
+        return {}
+    basis = k.rules.amount.basis
+    lacking = e.detail.get("basis_for")  # the call reads a stand-in for that year's value
+    return {"next_call": e.date, "call_due": e.detail["due_date"], "call_amount": e.detail.get("due"),
+            "declaration": (basis.input, lacking) if basis is not None and lacking is not None else None}
+
+
+def _recipients(k: Knowledge, day: dt.date) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    """Who must receive each party's notice under the parameters in force on ``day``."""
+    to = k.params_on(day).notice("recipients") or {}
+    return tuple((party, tuple(to.get(party, ()))) for party in k.rules.parties)
 
 
 # ---------------------------------------------------------------------------- iCalendar
@@ -353,85 +372,192 @@ def _call_after(k: Knowledge, day: dt.date) -> tuple[dt.date | None, dt.date | N
 ALARM_DAYS = (90, 60, 30)
 
 
-def calendar_events(d: Deadlines) -> list[tuple[str, dt.date]]:
-    """(kind, date) of every dated deadline worth a calendar entry, in date then kind order.
+@attrs.frozen
+class Entry:
+    """One dated deadline of a convention: ``party`` the party giving notice (kind ``notice-*``),
+    ``overdue`` the amount owed (kind ``overdue``)."""
 
-    Notice deadlines already passed on the as-of date are left out; a terminated convention keeps
-    its last day (a calendar needs at least one component)."""
-    out: list[tuple[str, dt.date]] = []
-    if d.status in ("scheduled", "terminated"):
-        # a terminated convention's calendar keeps its last day: RFC 5545 wants one component
-        out.append(("last-day", d.last_day))
-    if d.status == "not_started":
-        out.append(("start", d.start))
+    kind: str  # start | notice-PARTY | renewal | exit | expiry | call | payment-due | declaration | last-day | overdue
+    date: dt.date
+    party: str | None = None
+    overdue: Overdue | None = None
+
+
+def entries(d: Deadlines) -> list[Entry]:
+    """Every dated deadline worth a calendar entry, in date then kind order.
+
+    Notice deadlines already passed on the as-of date are left out; an ended convention keeps
+    only what is still owed (its overdue amounts)."""
+    out: list[Entry] = []
+    if d.status == "scheduled" and d.last_day is not None:
+        out.append(Entry("last-day", d.last_day))
+    if d.status == "not_started" and d.start is not None:
+        out.append(Entry("start", d.start))
     if d.status == "renewal" or d.exit_on is not None:
-        out.extend((f"notice-{n.party}", n.notice_by) for n in d.notices
+        out.extend(Entry(f"notice-{n.party}", n.notice_by, n.party) for n in d.notices
                    if n.notice_by is not None and not n.passed)
-    if d.status == "renewal":
-        out.append(("renewal", d.renewal_on))
+    if d.status == "renewal" and d.renewal_on is not None:
+        out.append(Entry("renewal", d.renewal_on))
     if d.exit_on is not None:
-        out.append(("exit", d.exit_on))
-    if d.status == "expiry":
-        out.append(("expiry", d.term_ends))
+        out.append(Entry("exit", d.exit_on))
+    if d.status == "expiry" and d.term_ends is not None:
+        out.append(Entry("expiry", d.term_ends))
     if d.status in ("renewal", "indefinite", "expiry") and d.next_call is not None:
-        out.append(("call", d.next_call))
-        out.append(("payment-due", d.call_due))
+        out.append(Entry("call", d.next_call))
+        if d.call_due is not None:
+            out.append(Entry("payment-due", d.call_due))
+        if d.declaration is not None:  # before the call, or it reads a stand-in
+            out.append(Entry("declaration", d.next_call))
     if d.arrears is not None:  # each amount overdue, on the as-of date: it is owed now
-        out.extend(("overdue", d.as_of) for _ in d.arrears.overdue)
-    return sorted(out, key=lambda kd: (kd[1], kd[0]))
+        out.extend(Entry("overdue", d.as_of, overdue=o) for o in d.arrears.overdue)
+    return sorted(out, key=lambda e: (e.date, e.kind))  # stable: overdue amounts oldest first
 
 
-def to_ics(d: Deadlines, lang: str = "en") -> bytes:
-    """An iCalendar file of :func:`calendar_events`: one all-day VEVENT each, reminders 90, 60
-    and 30 days before each notice deadline; deterministic (UID from name, kind and date;
-    DTSTAMP the as-of date at midnight UTC)."""
+def calendar_events(d: Deadlines) -> list[tuple[str, dt.date]]:
+    """(kind, date) of :func:`entries`."""
+    return [(e.kind, e.date) for e in entries(d)]
+
+
+def _and(words: list[str], lang: str) -> str:
+    if len(words) <= 1:
+        return "".join(words)
+    return ", ".join(words[:-1]) + (" et " if lang == "fr" else " and ") + words[-1]
+
+
+def recipients_text(d: Deadlines, party: str, lang: str = "en") -> str:
+    """Who must receive ``party``'s notice: "the CdG62 and the archives"."""
+    names = [d.label(r, lang) for r in d.recipients_of(party)]
+    return _and(names if lang == "fr" else [f"the {n}" for n in names], lang)
+
+
+def working_day_before(day: dt.date) -> dt.date | None:
+    """None when ``day`` is a working day, else the working day before it (by which a letter
+    due to be received on ``day`` must arrive: no post is delivered or signed for then)."""
+    if dates.is_working_day(day):
+        return None
+    return dates.previous_working_day(day)
+
+
+def received_text(d: Deadlines, party: str, when: dt.date, lang: str = "en") -> str:
+    """The notice deadline as it must be read: the date the registered letter must be
+    *received*, by whom, and the working day before when that date is not one."""
+    text = ICS.get(lang, ICS["en"])
+    out = text["received"].format(party=d.label(party, lang), date=dates.day_text(when, lang),
+                                  recipients=recipients_text(d, party, lang))
+    before = working_day_before(when)
+    if before is not None:
+        what = "sunday" if when.weekday() == 6 else "saturday" if when.weekday() == 5 else "holiday"
+        out += text["not-working"].format(date=dates.day_text(when, lang), what=text[what],
+                                          working=dates.day_text(before, lang))
+    return out
+
+
+def texts(d: Deadlines, e: Entry, lang: str = "en") -> tuple[str, str]:
+    """The summary of one entry (without the convention's name) and its description."""
+    text = ICS.get(lang, ICS["en"])
+    key = e.kind
+    if e.party is not None:
+        key = "notice" if d.status == "renewal" else "notice-exit"
+    if key == "payment-due" and d.call_amount is not None:
+        key = "payment-due-amount"
+    if e.overdue is not None:
+        o = e.overdue
+        at_once = d.arrears.at_once if d.arrears is not None else ()
+        allows = "".join(text["overdue-allows"].format(party=d.label(p, lang), reason=d.label(r, lang))
+                         for p, r in at_once)
+        summary = text["overdue"].format(amount=amount_text(o.amount, lang),
+                                         due_date=dates.day_text(o.due_date, lang),
+                                         period=dates.day_text(o.period, lang), allows=allows)
+    else:
+        inp = d.declaration[0] if d.declaration is not None else ""
+        summary = text[key].format(
+            renewal=dates.day_text(d.renewal_on, lang), call=dates.day_text(d.next_call, lang),
+            exit=dates.day_text(d.exit_on, lang), party=d.label(e.party or "", lang),
+            amount=amount_text(d.call_amount, lang) if d.call_amount is not None else "",
+            input=d.label(inp, lang), year=d.declaration[1] if d.declaration is not None else "",
+            by=(text["by-expiry"] if d.termination_by == "expiry" else
+                text["by-notice"].format(party=d.label(d.termination_by or "", lang))))
+    description = received_text(d, e.party, e.date, lang) if e.party is not None else summary
+    return summary, description
+
+
+def _rules_id(d: Deadlines) -> str:
+    return d.rules.id if d.rules is not None else ""
+
+
+def uid(d: Deadlines, e: Entry, identity: str) -> str:
+    """The same for the same deadline of the same convention across runs and processes, and
+    different for two conventions (the rules id and ``identity``, the scenario's identity:
+    its register id, or its file's path relative to the folder given) or two deadlines."""
     import uuid
 
+    ident = f"{e.kind}:{e.date.isoformat()}"
+    if e.overdue is not None:
+        ident += f":{e.overdue.period.isoformat()}:{e.overdue.due_date.isoformat()}"
+    u = uuid.uuid5(uuid.NAMESPACE_URL, f"convention-engine:{_rules_id(d)}:{identity}:{ident}")
+    return f"{u}@convention-engine"
+
+
+def _events(d: Deadlines, identity: str, lang: str, keep=lambda e: True) -> list:
     import icalendar
 
     text = ICS.get(lang, ICS["en"])
     stamp = dt.datetime.combine(d.as_of, dt.time(0, 0), tzinfo=dt.timezone.utc)
-    cal = icalendar.Calendar()
-    cal.add("prodid", "-//convention-engine//deadlines//EN")
-    cal.add("version", "2.0")
-    cal.add("calscale", "GREGORIAN")
-    cal.add("x-wr-calname", d.name)
-    overdue = iter(d.arrears.overdue if d.arrears is not None else ())
-    at_once = d.arrears.at_once if d.arrears is not None else ()
-    for kind, when in calendar_events(d):
+    out = []
+    for e in entries(d):
+        if not keep(e):
+            continue
+        summary, description = texts(d, e, lang)
+        summary += f" — {d.name} ({_rules_id(d)})"
         ev = icalendar.Event()
-        ident = f"{kind}:{when.isoformat()}"
-        party = kind[len("notice-"):] if kind.startswith("notice-") else None
-        key = kind if not party else ("notice" if d.status == "renewal" else "notice-exit")
-        if kind == "overdue":
-            o = next(overdue)
-            ident += f":{o.period.isoformat()}:{o.due_date.isoformat()}"
-            allows = "".join(text["overdue-allows"].format(party=d.label(p, lang), reason=d.label(r, lang))
-                             for p, r in at_once)
-            summary = text["overdue"].format(amount=amount_text(o.amount, lang),
-                                             due_date=dates.day_text(o.due_date, lang),
-                                             period=dates.day_text(o.period, lang),
-                                             allows=allows) + f" — {d.name}"
-        uid = uuid.uuid5(uuid.NAMESPACE_URL, f"convention-engine:{d.name}:{ident}")
-        summary = summary if kind == "overdue" else text[key].format(
-            renewal=dates.day_text(d.renewal_on, lang), call=dates.day_text(d.next_call, lang),
-            exit=dates.day_text(d.exit_on, lang),
-            party=d.label(party or "", lang),
-            by=(text["by-expiry"] if d.termination_by == "expiry" else
-                text["by-notice"].format(party=d.label(d.termination_by or "", lang)))) + f" — {d.name}"
-        ev.add("uid", f"{uid}@convention-engine")
+        ev.add("uid", uid(d, e, identity))
         ev.add("dtstamp", stamp)
-        ev.add("dtstart", when)
-        ev.add("dtend", when + dates.ONE_DAY)
+        ev.add("dtstart", e.date)
+        ev.add("dtend", e.date + dates.ONE_DAY)
         ev.add("summary", summary)
-        ev.add("categories", [kind])
+        ev.add("description", description + "\n" + text["convention"].format(
+            name=d.name, rules=_rules_id(d), identity=identity))
+        ev.add("categories", [e.kind])
         ev.add("transp", "TRANSPARENT")
-        if kind.startswith("notice-"):
+        if e.party is not None or e.kind == "payment-due":
             for days in ALARM_DAYS:
                 alarm = icalendar.Alarm()
                 alarm.add("action", "DISPLAY")
                 alarm.add("trigger", dt.timedelta(days=-days))
                 alarm.add("description", text["alarm"].format(days=days, summary=summary))
                 ev.add_component(alarm)
+        out.append(ev)
+    return out
+
+
+def _calendar(name: str):
+    import icalendar
+
+    cal = icalendar.Calendar()
+    cal.add("prodid", "-//convention-engine//deadlines//EN")
+    cal.add("version", "2.0")
+    cal.add("calscale", "GREGORIAN")
+    cal.add("x-wr-calname", name)
+    return cal
+
+
+def to_ics(d: Deadlines, lang: str = "en", identity: str | None = None) -> bytes:
+    """An iCalendar file of :func:`entries`: one all-day VEVENT each, with the convention's name
+    and rules id in its SUMMARY, a DESCRIPTION (who must receive the registered letter, and by
+    when), reminders 90, 60 and 30 days before each notice deadline and payment due date;
+    deterministic (UID from the rules id, ``identity`` (default: the name), kind and date;
+    DTSTAMP the as-of date at midnight UTC)."""
+    cal = _calendar(d.name)
+    for ev in _events(d, d.name if identity is None else identity, lang):
         cal.add_component(ev)
+    return cal.to_ical()
+
+
+def portfolio_ics(conventions, as_of: dt.date, before: dt.date, name: str, lang: str = "en") -> bytes:
+    """One calendar for many conventions: ``conventions`` are (identity, Deadlines) pairs; the
+    entries with ``as_of <= date < before``."""
+    cal = _calendar(name)
+    for identity, d in conventions:
+        for ev in _events(d, identity, lang, keep=lambda e: as_of <= e.date < before):
+            cal.add_component(ev)
     return cal.to_ical()

@@ -51,7 +51,7 @@ LABELS = {
         "dl_owed": "Still owed: {amount}.",
         "dl_refund": "A credit to refund: {amount}.",
         "dl_settled": "Nothing is owed either way.",
-        "party": "party", "period": "notice period", "notice_by": "last day to give notice",
+        "party": "party", "period": "notice period", "notice_by": "letter received by",
         "if_now": "last day if notified {on}", "passed": "passed", "no_effect": "no effect",
         "next_call": "Next contribution call: {call}, due by {due}.",
         "no_call": "No further contribution call while in force.",
@@ -136,7 +136,7 @@ LABELS = {
         "dl_owed": "Reste dû : {amount}.",
         "dl_refund": "Crédit à rembourser : {amount}.",
         "dl_settled": "Rien n'est dû, ni d'un côté ni de l'autre.",
-        "party": "partie", "period": "préavis", "notice_by": "dénoncer au plus tard le",
+        "party": "partie", "period": "préavis", "notice_by": "lettre reçue au plus tard le",
         "if_now": "dernier jour si notifiée le {on}", "passed": "dépassé", "no_effect": "sans effet",
         "next_call": "Prochain appel de contribution : {call}, à payer au plus tard le {due}.",
         "no_call": "Plus d'appel de contribution tant qu'elle est en vigueur.",
@@ -316,6 +316,12 @@ ICS = {
         "overdue": "Overdue: {amount} due since {due_date} (call of {period}){allows}",
         "overdue-allows": "; the {party} may end the convention at once ({reason})",
         "alarm": "{days} days left: {summary}",
+        "payment-due-amount": "Payment of {amount} due (call of {call})",
+        "declaration": "Declaration expected: {input} of {year} (before the call of {call})",
+        "received": "Notice by the {party}: the registered letter must be received by {recipients} on {date} at the latest",
+        "not-working": "; {date} is a {what}: the letter must arrive by {working}, the working day before",
+        "saturday": "Saturday", "sunday": "Sunday", "holiday": "public holiday",
+        "convention": "Convention: {name} (rules {rules}, {identity})",
     },
     "fr": {
         "notice": "Date limite de dénonciation par {party} (reconduction le {renewal})",
@@ -331,6 +337,36 @@ ICS = {
         "overdue": "Impayé : {amount} dus depuis le {due_date} (appel du {period}){allows}",
         "overdue-allows": " ; {party} peut mettre fin à la convention sans délai ({reason})",
         "alarm": "Encore {days} jours : {summary}",
+        "payment-due-amount": "Paiement de {amount} à effectuer (appel du {call})",
+        "declaration": "Déclaration attendue : {input} de {year} (avant l'appel du {call})",
+        "received": "Dénonciation par {party} : la lettre recommandée doit être reçue par {recipients} au plus tard le {date}",
+        "not-working": " ; le {date} est un {what} : la lettre doit arriver au plus tard le {working}, jour ouvré précédent",
+        "saturday": "samedi", "sunday": "dimanche", "holiday": "jour férié",
+        "convention": "Convention : {name} (règles {rules}, {identity})",
+    },
+}
+
+# `convention deadlines DIR`: the portfolio's table and CSV (the texts of each deadline are ICS's).
+PORTFOLIO = {
+    "en": {
+        "title": "Deadlines from {as_of}", "until": " to {last}",
+        "none": "No deadline in this window.",
+        "headers": {"date": "date", "convention": "convention", "party": "party", "what": "what to do by then"},
+        "csv": {"date": "date", "kind": "kind", "name": "name", "convention": "rules", "file": "file",
+                "party": "party", "recipients": "recipients", "working_day": "working_day",
+                "amount": "amount", "since": "since", "what": "what"},
+        "kinds": {},
+    },
+    "fr": {
+        "title": "Échéances à partir du {as_of}", "until": " jusqu'au {last}",
+        "none": "Aucune échéance dans cette période.",
+        "headers": {"date": "date", "convention": "convention", "party": "partie", "what": "à faire d'ici là"},
+        "csv": {"date": "Date", "kind": "Nature", "name": "Convention", "convention": "Règles",
+                "file": "Fichier", "party": "Partie", "recipients": "Destinataires",
+                "working_day": "Jour ouvré", "amount": "Montant", "since": "Dû depuis", "what": "À faire"},
+        "kinds": {"start": "début", "notice": "dénonciation", "renewal": "reconduction",
+                  "exit": "sortie", "expiry": "échéance", "call": "appel", "payment-due": "paiement",
+                  "declaration": "déclaration", "last-day": "dernier jour", "overdue": "impayé"},
     },
 }
 

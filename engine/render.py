@@ -16,6 +16,7 @@ from . import dates, money, rulesfile
 from . import i18n
 from .i18n import LABELS
 from .money import fmt
+from .deadlines import received_text, texts
 from .timeline import Timeline, plain_detail
 
 day = dates.day_text
@@ -320,6 +321,10 @@ def deadlines(d, lang: str = "en") -> str:
         row.append(day(n.earliest_last_day, lang) or L["no_effect"])
         rows.append(row)
     out.append(tabulate(rows, headers=headers, disable_numparse=True))
+    received = [received_text(d, n.party, n.notice_by, lang) + "." for n in d.notices
+                if with_by and n.notice_by is not None and not n.passed]
+    if received:
+        out.extend([""] + received)
     owed = arrears_lines(d.arrears, d.rules, lang)
     if owed:
         out.extend([""] + owed)
@@ -434,3 +439,51 @@ def _value(v: Any) -> str:
     if isinstance(v, bool):
         return "true" if v else "false"
     return str(v)
+
+
+# ------------------------------------------------------------------ the portfolio
+
+
+def _what(d, e, lang: str) -> str:
+    summary, description = texts(d, e, lang)
+    return description if e.party is not None else summary
+
+
+def portfolio(sch, lang: str = "en") -> str:
+    """The table of :class:`engine.application.Schedule`: one line per deadline, soonest first."""
+    P = i18n.PORTFOLIO[lang]
+    p = sch.portfolio
+    title = P["title"].format(as_of=day(p.as_of, lang))
+    if p.before != dt.date.max:
+        title += P["until"].format(last=day(p.before - dt.timedelta(days=1), lang))
+    if not sch.entries:
+        return f"{title}\n\n{P['none']}\n"
+    h = P["headers"]
+    rows = [[day(due.date, lang), f"{due.name} ({due.convention})",
+             d.label(due.party, lang) if due.party else "", _what(d, e, lang)]
+            for due, d, e in sch.entries]
+    table = tabulate(rows, headers=[h["date"], h["convention"], h["party"], h["what"]],
+                     disable_numparse=True)
+    return f"{title}\n\n{table}\n"
+
+
+def portfolio_csv(sch, lang: str = "en") -> str:
+    """The CSV of :class:`engine.application.Schedule`: as it is (commas, ISO dates, 1000.00),
+    or (``lang="fr"``) as a French spreadsheet reads it, as ``convention batch`` writes it (a
+    UTF-8 byte order mark, semicolons, 31/12/2026, a decimal comma, French words)."""
+    P = i18n.PORTFOLIO[lang]
+    cols = ("date", "kind", "name", "convention", "file", "party", "recipients", "working_day",
+            "amount", "since", "what")
+    buf = io.StringIO()
+    if lang == "fr":
+        buf.write("\ufeff")  # the byte order mark tells a spreadsheet the file is UTF-8
+    w = csv.writer(buf, delimiter=";" if lang == "fr" else ",", lineterminator="\n")
+    w.writerow([P["csv"][c] for c in cols])
+    for due, d, e in sch.entries:
+        figure = "" if due.amount is None else fmt(due.amount)
+        w.writerow([day(due.date, lang), P["kinds"].get(due.kind, due.kind), due.name, due.convention,
+                    due.id, d.label(due.party, lang) if due.party else "",
+                    " + ".join(d.label(r, lang) for r in due.recipients),
+                    day(due.working_day, lang), figure.replace(".", ",") if lang == "fr" else figure,
+                    day(due.since, lang), _what(d, e, lang)])
+    return buf.getvalue()

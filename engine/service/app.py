@@ -349,7 +349,7 @@ def create_app(db: str | Store = store_mod.DEFAULT_URL, *, limits: Limits = Limi
 
         def work():
             s, version = svc.stored(cid)
-            return to_ics(application.deadlines(s, as_of), lang=lang), version
+            return to_ics(application.deadlines(s, as_of), lang=lang, identity=cid), version
 
         data, version = await svc.bounded(work)
         return Response(data, media_type="text/calendar; charset=utf-8",

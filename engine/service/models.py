@@ -408,14 +408,20 @@ class Deadlines:
 @attrs.frozen
 class Due:
     date: Date
-    kind: Literal["start", "notice", "renewal", "exit", "expiry", "call", "payment-due", "last-day",
-                  "overdue"]
+    kind: Literal["start", "notice", "renewal", "exit", "expiry", "call", "payment-due",
+                  "declaration", "last-day", "overdue"]
     party: str | None
     id: str
     name: str
     convention: str
     status: str
     version: int
+    recipients: tuple[str, ...] = field("notice: who must have received the letter by date")
+    working_day: Date | None = field("notice: the working day before date, when date is not one")
+    amount: Amount | None = field("payment-due: the call's amount; overdue: the amount owed")
+    since: Date | None = field("overdue: the due date it has been owed since")
+    input: str | None = field("declaration: the input whose value the call lacks")
+    year: int | None = field("declaration: the year of that value")
 
 
 @attrs.frozen
