@@ -425,7 +425,7 @@ def _and(words: list[str], lang: str) -> str:
 
 
 def recipients_text(d: Deadlines, party: str, lang: str = "en") -> str:
-    """Who must receive ``party``'s notice: "the CdG62 and the archives"."""
+    """Who must receive ``party``'s notice, in words: "the X and the Y"."""
     names = [d.label(r, lang) for r in d.recipients_of(party)]
     return _and(names if lang == "fr" else [f"the {n}" for n in names], lang)
 
@@ -516,7 +516,7 @@ def _events(d: Deadlines, identity: str, lang: str, keep=lambda e: True) -> list
         ev.add("dtend", e.date + dates.ONE_DAY)
         ev.add("summary", summary)
         ev.add("description", description + "\n" + text["convention"].format(
-            name=d.name, rules=_rules_id(d), identity=identity))
+            name=d.name, rules=_rules_id(d)))
         ev.add("categories", [e.kind])
         ev.add("transp", "TRANSPARENT")
         if e.party is not None or e.kind == "payment-due":

@@ -321,7 +321,7 @@ ICS = {
         "received": "Notice by the {party}: the registered letter must be received by {recipients} on {date} at the latest",
         "not-working": "; {date} is a {what}: the letter must arrive by {working}, the working day before",
         "saturday": "Saturday", "sunday": "Sunday", "holiday": "public holiday",
-        "convention": "Convention: {name} (rules {rules}, {identity})",
+        "convention": "Convention: {name} (rules {rules})",
     },
     "fr": {
         "notice": "Date limite de dénonciation par {party} (reconduction le {renewal})",
@@ -342,7 +342,7 @@ ICS = {
         "received": "Dénonciation par {party} : la lettre recommandée doit être reçue par {recipients} au plus tard le {date}",
         "not-working": " ; le {date} est un {what} : la lettre doit arriver au plus tard le {working}, jour ouvré précédent",
         "saturday": "samedi", "sunday": "dimanche", "holiday": "jour férié",
-        "convention": "Convention : {name} (règles {rules}, {identity})",
+        "convention": "Convention : {name} (règles {rules})",
     },
 }
 

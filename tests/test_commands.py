@@ -227,14 +227,16 @@ def test_ics_events_and_alarms(tmp_path, capsys):
     events = {str(e["categories"].cats[0]): e for e in cal.walk("VEVENT")}
     assert {k: e.decoded("dtstart") for k, e in events.items()} == {
         "notice-member": D("2028-10-31"), "notice-cdg": D("2028-06-30"),
-        "renewal": D("2029-01-01"), "call": D("2028-01-01"), "payment-due": D("2028-01-31")}
+        "renewal": D("2029-01-01"), "call": D("2028-01-01"), "payment-due": D("2028-01-31"),
+        # the 2027 count is not known on 2027-06-01: the 2028 call would read a stand-in
+        "declaration": D("2028-01-01")}
     for kind, e in events.items():
         start = e.decoded("dtstart")
         assert type(start) is dt.date  # all-day
         assert e.decoded("dtend") == start + dt.timedelta(days=1)
         assert e.decoded("dtstamp") == dt.datetime(2027, 6, 1, tzinfo=dt.timezone.utc)
         alarms = e.walk("VALARM")
-        if kind.startswith("notice-"):
+        if kind.startswith("notice-") or kind == "payment-due":
             assert sorted(a.decoded("trigger") for a in alarms) == [
                 dt.timedelta(days=-90), dt.timedelta(days=-60), dt.timedelta(days=-30)]
             assert all(str(a["action"]) == "DISPLAY" for a in alarms)
@@ -252,12 +254,12 @@ def test_ics_leaves_out_passed_deadlines_and_terminated():
     s, t = load(PDC)
     cal = icalendar.Calendar.from_ical(to_ics(deadlines(s, t, D("2028-11-15"))))
     kinds = sorted(str(e["categories"].cats[0]) for e in cal.walk("VEVENT"))
-    assert kinds == ["call", "payment-due", "renewal"]
+    assert kinds == ["call", "declaration", "payment-due", "renewal"]
     s, t = load(SCEN / "member-notice.yaml")
-    # terminated: RFC 5545 wants a component, the calendar keeps the last day (issue 9)
-    events = icalendar.Calendar.from_ical(to_ics(deadlines(s, t, D("2027-06-01")))).walk("VEVENT")
-    assert [(str(e["categories"].cats[0]), e.decoded("dtstart")) for e in events] == [
-        ("last-day", D("2027-05-10"))]
+    # terminated with a credit (2027: -321.92): nothing is owed any more, the calendar is empty
+    # (issue 15: an ended convention's calendar keeps only what is still owed)
+    cal = icalendar.Calendar.from_ical(to_ics(deadlines(s, t, D("2027-06-01"))))
+    assert cal.walk("VEVENT") == [] and str(cal["x-wr-calname"]) == "Ville de Calais"
 
 
 # ------------------------------------------------------------------ whatif

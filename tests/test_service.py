@@ -189,7 +189,15 @@ def test_register_replays_its_document_as_the_cli_does(client, tmp_path):
         code, text, _ = run_cli("deadlines", f, "--as-of", as_of, "--ics", str(ics))
         assert client.get(f"/v1/conventions/{cid}/deadlines?as_of={as_of}&format=text").text == text
         r = client.get(f"/v1/conventions/{cid}/deadlines.ics?as_of={as_of}")
-        assert r.headers["content-type"].startswith("text/calendar") and r.content == ics.read_bytes()
+        assert r.headers["content-type"].startswith("text/calendar")
+        # the same calendar but for the UIDs: the register's id is the convention's identity
+        # there, the file's name on the command line (docs/semantics.md)
+        def uids(b: bytes) -> tuple[list, list]:
+            lines = b.decode().split("\r\n")
+            return ([x for x in lines if not x.startswith("UID:")], [x for x in lines if x.startswith("UID:")])
+        (served, served_uids), (written, written_uids) = uids(r.content), uids(ics.read_bytes())
+        assert served == written and len(served_uids) == len(written_uids) > 0
+        assert not set(served_uids) & set(written_uids)
     d = client.get(f"/v1/conventions/{cid}/deadlines?as_of=2026-06-01").json()
     assert d["status"] == "renewal" and d["next_call"] == "2027-01-01"
 
