@@ -303,8 +303,8 @@ REPORT = {
 # The calendar's texts (`deadlines --ics`).
 ICS = {
     "en": {
-        "notice": "Last day for the {party} to give notice (renewal on {renewal})",
-        "notice-exit": "Last day for the {party} to give notice (to leave on {exit})",
+        "notice": "Last day for the {party}'s notice to be received (renewal on {renewal})",
+        "notice-exit": "Last day for the {party}'s notice to be received (to leave on {exit})",
         "exit": "Next exit date of the convention",
         "renewal": "Tacit renewal of the convention",
         "expiry": "Last day of the convention (expiry)",
@@ -324,8 +324,8 @@ ICS = {
         "convention": "Convention: {name} (rules {rules})",
     },
     "fr": {
-        "notice": "Date limite de dénonciation par {party} (reconduction le {renewal})",
-        "notice-exit": "Date limite de dénonciation par {party} (pour une sortie le {exit})",
+        "notice": "Date limite de réception de la dénonciation par {party} (reconduction le {renewal})",
+        "notice-exit": "Date limite de réception de la dénonciation par {party} (pour une sortie le {exit})",
         "exit": "Prochaine date de sortie de la convention",
         "renewal": "Reconduction tacite de la convention",
         "expiry": "Dernier jour de la convention (échéance)",

@@ -637,12 +637,14 @@ def test_the_exit_date_search_reaches_fifty_exit_dates():
 
 
 def test_notice_deadlines_have_reminders_90_60_and_30_days_before():
-    """deadlines.py `ALARM_DAYS = (90, 60, 30)` (each +- 1)."""
+    """deadlines.py `ALARM_DAYS = (90, 60, 30)` (each +- 1), on notice deadlines and payment
+    due dates."""
     from engine.deadlines import to_ics
     s = engine.load_scenario(scenario())
     ics = to_ics(deadlines(s, engine.replay(s), D("2028-06-01"))).decode()
     triggers = [x for x in ics.splitlines() if x.startswith("TRIGGER")]
-    assert triggers == ["TRIGGER:-P90D", "TRIGGER:-P60D", "TRIGGER:-P30D"] * 2  # member, cdg
+    # cdg, member, and the payment due date of the 2029 call
+    assert triggers == ["TRIGGER:-P90D", "TRIGGER:-P60D", "TRIGGER:-P30D"] * 3
 
 
 def test_the_notice_deadline_steps_back_over_extensions():
