@@ -347,7 +347,7 @@ ICS = {
 }
 
 # `convention deadlines DIR`: the portfolio's table and CSV (the texts of each deadline are ICS's).
-PORTFOLIO = {
+PORTFOLIO: dict[str, dict[str, Any]] = {
     "en": {
         "title": "Deadlines from {as_of}", "until": " to {last}",
         "none": "No deadline in this window.",
