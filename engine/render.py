@@ -470,7 +470,8 @@ def portfolio(sch, lang: str = "en") -> str:
 def portfolio_csv(sch, lang: str = "en") -> str:
     """The CSV of :class:`engine.application.Schedule`: as it is (commas, ISO dates, 1000.00),
     or (``lang="fr"``) as a French spreadsheet reads it, as ``convention batch`` writes it (a
-    UTF-8 byte order mark, semicolons, 31/12/2026, a decimal comma, French words)."""
+    UTF-8 byte order mark, semicolons, 31/12/2026, a decimal comma, French words). A name or a
+    file that would start a formula is neutralised as batch does (:func:`csv_cell`)."""
     P = i18n.PORTFOLIO[lang]
     cols = ("date", "kind", "name", "convention", "file", "party", "recipients", "working_day",
             "amount", "since", "what")
@@ -481,9 +482,10 @@ def portfolio_csv(sch, lang: str = "en") -> str:
     w.writerow([P["csv"][c] for c in cols])
     for due, d, e in sch.entries:
         figure = "" if due.amount is None else fmt(due.amount)
-        w.writerow([day(due.date, lang), P["kinds"].get(due.kind, due.kind), due.name, due.convention,
-                    due.id, d.label(due.party, lang) if due.party else "",
-                    " + ".join(d.label(r, lang) for r in due.recipients),
-                    day(due.working_day, lang), figure.replace(".", ",") if lang == "fr" else figure,
-                    day(due.since, lang), _what(d, e, lang)])
+        w.writerow([csv_cell(c) for c in (
+            day(due.date, lang), P["kinds"].get(due.kind, due.kind), due.name, due.convention,
+            due.id, d.label(due.party, lang) if due.party else "",
+            " + ".join(d.label(r, lang) for r in due.recipients),
+            day(due.working_day, lang), figure.replace(".", ",") if lang == "fr" else figure,
+            day(due.since, lang), _what(d, e, lang))])
     return buf.getvalue()

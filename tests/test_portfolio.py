@@ -224,3 +224,15 @@ def test_an_ended_convention_keeps_only_what_is_owed(tmp_path, capsys):
     desc = next(str(e["description"]) for e in fr if str(e["categories"].cats[0]) == "notice-member")
     assert ("Dénonciation par la collectivité : la lettre recommandée doit être reçue par le CdG62 "
             "et les Archives départementales au plus tard le 31/10/2028") in desc
+
+
+def test_csv_neutralises_a_name_that_would_start_a_formula(tmp_path, capsys):
+    d = tmp_path / "p"
+    d.mkdir()
+    text = (SCEN / "pas-de-calais.yaml").read_text(encoding="utf-8")
+    (d / "f.yaml").write_text(text.replace("name: Département du Pas-de-Calais", "name: =1+1"),
+                              encoding="utf-8")
+    code, out, _ = main(capsys, "deadlines", d, "--as-of", "2027-06-01", "--format", "csv")
+    rows = list(csv.DictReader(io.StringIO(out)))
+    assert code == 0 and rows and {r["name"] for r in rows} == {"'=1+1"}
+    assert all(not r["amount"].startswith("'") for r in rows)
