@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 import threading
-from typing import Any, Mapping
+from typing import Any, Mapping, cast
 
 import attrs
 
@@ -56,8 +56,11 @@ class Session:
         with self._lock:
             seq = len(self._scenario.events)
             if isinstance(event, Mapping):
+                # Scenario.overrides is declared a tuple, but its converter (events.freeze) turns
+                # the mapping it is given into a read-only mapping
+                overrides = cast(Mapping[str, Any], self._scenario.overrides)
                 event = _load_event(event, rules=rules_of(self._scenario), seq=seq,
-                                    filename="<session>", overrides=self._scenario.overrides)
+                                    filename="<session>", overrides=overrides)
             else:
                 event = attrs.evolve(event, seq=seq)
             self._scenario = attrs.evolve(self._scenario, events=self._scenario.events + (event,))

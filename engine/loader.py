@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-from typing import Any, Mapping
+from typing import Any, Mapping, TypedDict
 
 from . import params, rulesfile
 from .errors import ScenarioError
@@ -124,7 +124,15 @@ def _receipt(v: Node, where: str, event_date: dt.date) -> Receipt:
     return Receipt(delivered=delivered)
 
 
-def _notice(f: dict, where: str, date: dt.date, common: dict, rules: rulesfile.RulesFile) -> NoticeReceived:
+class _Common(TypedDict):
+    """The fields every event takes from its place in the file, passed on as ``**common``."""
+
+    date: dt.date
+    line: int
+    seq: int
+
+
+def _notice(f: dict, where: str, date: dt.date, common: _Common, rules: rulesfile.RulesFile) -> NoticeReceived:
     by = read_choice(f["by"], f"{where}: by", tuple(rules.parties))
     rv = f["received"]
     if rv.kind != "map":
@@ -171,7 +179,7 @@ def _event(v: Node, index: int, rules: rulesfile.RulesFile, base: Mapping | None
     required, optional = _event_keys(kind, rules)
     f = read_fields(v, where, ("date", "type") + required, optional)
     date = read_date(f["date"], f"{where}: date")
-    common = {"date": date, "line": v.line, "seq": index}
+    common: _Common = {"date": date, "line": v.line, "seq": index}
     inp = rules.input_of_event(kind)
     if inp is not None:
         year = read_year(f["year"], f"{where}: year") if inp.per_year else None

@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import datetime as dt
 from html import escape
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, cast
 
 from . import render
 from .i18n import LABELS, REPORT
@@ -174,8 +174,11 @@ def markers(t: Timeline, lang: str = "en") -> list[Marker]:
                 out.append(Marker("notice", when, when, title,
                                   T["label_notice"].format(by=who(d.get("by")), date=day(notified))))
             else:
-                outcome = L["outcomes"]["refused" if e.kind == "notice_refused" else
-                                        "superseded" if "ruling_last_day" in d else "void"]
+                # (LABELS holds text and one nested table, so its values type as Collection[str];
+                # "outcomes" is that table: outcome -> its words)
+                outcomes = cast(dict[str, str], L["outcomes"])
+                outcome = outcomes["refused" if e.kind == "notice_refused" else
+                                   "superseded" if "ruling_last_day" in d else "void"]
                 title = T["title_notice_void"].format(by=who(d.get("by")), notified=day(notified),
                                                       outcome=outcome)
                 out.append(Marker("notice_void", when, when, title,
@@ -377,7 +380,7 @@ def _pack(sc: _Scale, labelled: list[Marker], crossing: float, compact: bool) ->
     groups = _clusters([(m, sc.at(m.at)) for m in labelled])
     for k, g in enumerate(groups):
         later = [x for h in groups[k + 1:] for _, x in h]
-        best = None
+        best: tuple[float, int, _Block] | None = None
         for extra, b in _options(g, compact):
             ahead = sum(1 for x in later if b.left - 2 <= x <= b.right + 2)
             for r in range(len(rows) + 1):
@@ -392,6 +395,9 @@ def _pack(sc: _Scale, labelled: list[Marker], crossing: float, compact: bool) ->
                 cost = r + crossing * crossings + extra
                 if best is None or cost < best[0]:
                     best = (cost, r, b)
+        # _options gives at least one way (the text right of the marker when nothing else fits)
+        # and row len(rows) is always free, so some (way, row) was costed
+        assert best is not None
         _, r, b = best
         while len(rows) < r + b.lines:
             rows.append([])
@@ -526,16 +532,19 @@ def _stack(ideal: list[float], heights: list[float]) -> tuple[list[float], list[
     """Tops for boxes of these heights, in this order, none overlapping the next, each as near
     its ideal top as can be: overlapping runs are centred on their ideal tops (and none above 0).
     Also, for each box, the number of its run."""
-    runs: list[list] = []  # [top, height, count, sum of (ideal - offset in the run)]
+    # (top, height, count, sum of (ideal - offset in the run))
+    runs: list[tuple[float, float, int, float]] = []
     for want, h in zip(ideal, heights):
-        run = [max(0.0, want), h, 1, want]
+        run = (max(0.0, want), h, 1, want)
         while runs and runs[-1][0] + runs[-1][1] > run[0]:
             prev = runs.pop()
             total = prev[3] + run[3] - prev[1] * run[2]  # the new run's offsets grow by prev's height
             count = prev[2] + run[2]
-            run = [max(0.0, total / count), prev[1] + run[1], count, total]
+            run = (max(0.0, total / count), prev[1] + run[1], count, total)
         runs.append(run)
-    tops, which, i = [], [], 0
+    tops: list[float] = []
+    which: list[int] = []
+    i = 0
     for k, run in enumerate(runs):
         y = run[0]
         for _ in range(run[2]):
@@ -564,6 +573,7 @@ def svg_narrow(t: Timeline, today: dt.date | None = None, lang: str = "en") -> s
                 text = (m.short or m.label) if m.kind in short else m.label
                 items.append((m.kind, m, sc.at(m.at), _wrap(text, N_FONT, NW - 4 - N_TEXT_X)))
         if shown_today:
+            assert today is not None  # shown_today checks it
             items.append(("today", None, sc.at(today), [T["today"]]))
             items.sort(key=lambda it: it[2])
         tops, _ = _stack([it[2] - N_LINE / 2 for it in items],
@@ -607,7 +617,7 @@ def svg_narrow(t: Timeline, today: dt.date | None = None, lang: str = "en") -> s
                          f'<title>{_e(m.title)}</title>'
                          f'<circle cx="{x}" cy="{_n(y)}" r="3.5" fill="{COLOURS[m.kind]}" '
                          f'stroke="#ffffff" stroke-width="0.8"/></g>')
-    for (kind, m, y, lines), top in zip(items, tops):
+    for (kind, mark, y, lines), top in zip(items, tops):
         mid = top + N_LINE / 2
         colour = COLOURS[kind]
         # the leader: from the bands across to the label, bent when the label was pushed down
@@ -617,6 +627,7 @@ def svg_narrow(t: Timeline, today: dt.date | None = None, lang: str = "en") -> s
         texts = "".join(_label(N_TEXT_X, top + i * N_LINE + 12, N_FONT, "start", s)
                         for i, s in enumerate(lines))
         if kind == "today":
+            assert today is not None  # the "today" item is added only when shown_today
             texts = "".join(
                 f'<text class="label today-label" x="{N_TEXT_X}" y="{_n(top + i * N_LINE + 12)}" '
                 f'font-size="{N_FONT}" text-anchor="start" fill="{colour}">{_e(s)}</text>'
@@ -630,8 +641,9 @@ def svg_narrow(t: Timeline, today: dt.date | None = None, lang: str = "en") -> s
                          f'<rect class="symbol" x="{N_TEXT_X - 12}" y="{_n(mid - 2)}" width="10" '
                          f'height="2.5" fill="{colour}"/>{texts}</g>')
         else:
-            parts.append(f'<g class="marker marker-{kind}" data-date="{m.day.isoformat()}">'
-                         f'<title>{_e(m.title)}</title>{leader}{_symbol(kind, N_TEXT_X - 7, mid - 1)}'
+            assert mark is not None  # only the "today" item has no marker
+            parts.append(f'<g class="marker marker-{kind}" data-date="{mark.day.isoformat()}">'
+                         f'<title>{_e(mark.title)}</title>{leader}{_symbol(kind, N_TEXT_X - 7, mid - 1)}'
                          f'{texts}</g>')
     parts.append("</svg>")
     return "\n".join(parts)
@@ -731,7 +743,7 @@ def report(t: Timeline, today: dt.date | None = None, lang: str = "en", arrears:
     else:
         term = (f"{L['by']} {render.word(r.by, lang, t)}, {L['notified']} {day(r.notified) or '-'}, "
                 f"{L['last_day']} {day(r.last_day)}" + (f", {L['immediate']}" if r.immediate else ""))
-    colon = L["colon"].rstrip()
+    colon = cast(str, L["colon"]).rstrip()  # a text of LABELS (typed Collection[str]: see markers)
     out.append(f'<p class="termination"><strong>{_e(T["termination"])}{_e(colon)}</strong> {_e(term)}</p>')
     out.append(f"<h2>{_e(T['timeline'])}</h2>")
     out.append('<figure class="chart">')

@@ -17,7 +17,7 @@ import json
 import os
 import pathlib
 import re
-from typing import AbstractSet, Any, Iterator, Mapping
+from typing import AbstractSet, Any, Iterator, Mapping, NoReturn
 
 import attrs
 
@@ -295,7 +295,7 @@ class _Reader:
     def __init__(self, path: str):
         self.path = path
 
-    def fail(self, line: int, message: str):
+    def fail(self, line: int, message: str) -> NoReturn:
         raise Y.ReadError(line, message)
 
     def mapping(self, v: Any, where: str) -> dict:
@@ -501,8 +501,9 @@ def _amount(r: _Reader, av: Any, inputs: Mapping[str, Input], schema: params.Sch
         except formula.FormulaError as e:
             r.fail(r.line_of(node, e.path), f"amount.figures.{name}: {e.message}")
         env.figure_kinds[name] = kind
-        if getattr(compiled, "names", None):
-            env.figure_names[name] = compiled.names
+        names = getattr(compiled, "names", None)  # set by formula._named on a formula giving a name
+        if names:
+            env.figure_names[name] = names
         figures.append((name, compiled))
     if env.figure_kinds.get("annual") != "number":
         r.fail(fv.line, "amount.figures: needs `annual`, the annual amount (a number)")
@@ -722,13 +723,13 @@ def _when_fields(row: tuple) -> frozenset[str]:
 
 
 def _do(r: _Reader, v: Any, where: str, messages: Mapping, mlines: Mapping
-        ) -> tuple[contract.Consequence, dict]:
+        ) -> tuple[contract.Consequence, dict[str, str | bool]]:
+    args: dict[str, str | bool] = {}
     if v.kind == "scalar" and isinstance(v.value, str):
-        name, args, av = v.value, {}, None
+        name, av = v.value, None
     elif v.kind == "map" and len(v.value) == 1:
         name = next(iter(v.value))
         av = v.value[name]
-        args = {}
     else:
         r.fail(v.line, f"{where}: do: expected a consequence, or {{consequence: {{arguments}}}}")
     if name not in contract.CONSEQUENCE_BY_NAME:
@@ -750,9 +751,9 @@ def _do(r: _Reader, v: Any, where: str, messages: Mapping, mlines: Mapping
             elif kind == contract.TEXT:
                 args[key] = Y.read_text(x, what)
             else:
-                args[key] = r.name(Y.read_text(x, what), x.line, what)
+                args[key] = named = r.name(Y.read_text(x, what), x.line, what)
                 if kind == contract.DIAGNOSTIC:
-                    _check_placeholders(r, messages, mlines, args[key], consequence.placeholders,
+                    _check_placeholders(r, messages, mlines, named, consequence.placeholders,
                                         x.line)
     return consequence, args
 

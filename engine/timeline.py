@@ -72,7 +72,12 @@ def periods(start: dt.date, horizon: dt.date, initial_end: dt.date, last_day: dt
             state = "initial_term"
         else:
             state = "renewed"
-        notice = notice_from is not None and notice_from <= day <= last_day
+        notice = False
+        if notice_from is not None:
+            # a running notice has its last day: notice_from is given only with a ruling
+            # (term.periods_of), and a ruling always has a last day
+            assert last_day is not None
+            notice = notice_from <= day <= last_day
         return state, standing.at_end_of(day), notice
 
     out: list[Period] = []

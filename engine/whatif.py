@@ -217,6 +217,8 @@ def whatif(scenario: Scenario, party: str, on: dt.date, reason: str | None = Non
     if outcome == "accepted":
         # Payments after the hypothetical last day would not have been made. Nothing on or before
         # the last day depends on them, so the termination and the outcome stay the same.
+        # (hypothesis.fate says "accepted" only when the timeline has this notice's termination)
+        assert hypo.termination is not None
         last_day = hypo.termination.last_day
         dropped = tuple(e for e in scenario.events if isinstance(e, PaymentReceived) and e.date > last_day)
         if dropped:

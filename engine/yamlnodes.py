@@ -238,8 +238,10 @@ def from_text(text: str) -> Node:
     except yaml.reader.ReaderError as e:
         line = 0
         if isinstance(e.position, int):  # libyaml counts bytes, the Python reader characters
-            raw = text.encode("utf-8") if _LOADER is not yaml.SafeLoader else text
-            line = raw.count(b"\n" if isinstance(raw, bytes) else "\n", 0, e.position) + 1
+            if _LOADER is not yaml.SafeLoader:
+                line = text.encode("utf-8").count(b"\n", 0, e.position) + 1
+            else:
+                line = text.count("\n", 0, e.position) + 1
         ch = chr(e.character) if isinstance(e.character, int) else str(e.character)[:1]
         code = f" (U+{ord(ch):04X})" if ch else ""
         raise ReadError(line, f"the file holds a control character{code} that YAML does not allow") from None

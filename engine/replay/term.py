@@ -244,6 +244,8 @@ def termination(s: State) -> Termination | None:
         rule = ctx.decider.decide(period_end(ctx, k).posted())
         if rule == CATCH_ALL or ctx.rules.rules[rule].do != C.EXPIRE:
             return None
+        # a last period means a last day: Term.final_end is set exactly when last_period is
+        assert ctx.final_end is not None
         return Termination("expiry", None, ctx.final_end, False, rule)
     return Termination(ruling.by, ruling.notified, ruling.last_day, ruling.immediate, ruling.rule)
 
