@@ -23,10 +23,11 @@ import io
 import json
 import os
 import pathlib
+import re
 from typing import Iterable, Sequence
 
 from .errors import ScenarioError
-from .i18n import LABELS
+from .i18n import LABELS, SCENARIO_ERRORS_FR, translated
 from .money import fmt
 from .rulesfile import is_rules_file
 
@@ -123,6 +124,9 @@ def _cell_fr(key: str, row: dict) -> str:
         return word(v, "fr")
     if key == "termination_by":
         return row.get("_termination_by_label") or word(v, "fr")
+    if key == "error":  # FILE:LINE: message, the message in French where the catalogue has it
+        m = re.match(r"(.*?:\d+: )(.*)", str(v), re.S)
+        return m.group(1) + translated(m.group(2), SCENARIO_ERRORS_FR, "fr") if m else str(v)
     return str(v)
 
 

@@ -15,7 +15,7 @@ import sys
 import tempfile
 from typing import Sequence
 
-from . import __version__, application, render
+from . import __version__, application, i18n, render
 from .api import load_scenario, replay
 from .errors import ScenarioError
 from .rulesfile import UnknownConvention
@@ -25,6 +25,24 @@ from .yamlnodes import YEARS
 
 class UsageError(Exception):
     pass
+
+
+# The language of the messages: that of `--lang` on the command line, read before argparse
+# (whose own errors come first) so that `--lang fr` has every message in French.
+_LANG = "en"
+
+
+def _msg(key: str, **values) -> str:
+    return i18n.CLI[_LANG][key].format(**values)
+
+
+def _lang_of(argv: Sequence[str]) -> str:
+    for i, a in enumerate(argv):
+        if a == "--lang" and i + 1 < len(argv):
+            return argv[i + 1] if argv[i + 1] in i18n.CLI else "en"
+        if a.startswith("--lang="):
+            return a.split("=", 1)[1] if a.split("=", 1)[1] in i18n.CLI else "en"
+    return "en"
 
 
 def _date_arg(text: str) -> dt.date:
@@ -42,7 +60,7 @@ def _date_arg(text: str) -> dt.date:
 
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str):  # one line, exit 2, as every other invalid input
-        self.exit(2, f"convention: {message}\n")
+        self.exit(2, f"{_msg('prefix')}{i18n.translated(message, i18n.ARGPARSE_FR, _LANG)}\n")
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -55,6 +73,9 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--format", choices=("table", "json", "csv"), default="table")
     run.add_argument("--until", type=_date_arg, help="replay up to this day (replaces the horizon)")
     run.add_argument("--lang", choices=("en", "fr"), default="en")
+    run.add_argument("--rule-ids", dest="rule_ids", action=argparse.BooleanOptionalAction,
+                     help="show the rule ids in the table and the CSV (default: in English, not "
+                          "in French, where the article says where a decision comes from)")
 
     check = sub.add_parser("check", help="verify the expect: blocks of scenario files")
     check.add_argument("paths", nargs="+")
@@ -162,7 +183,7 @@ def write_atomically(path: str, data: bytes) -> None:
     try:
         fd, tmp = tempfile.mkstemp(prefix=".convention-", suffix=".tmp", dir=folder)
     except OSError as e:
-        raise UsageError(f"cannot write {path}: {e.strerror or e}") from None
+        raise UsageError(_msg("cannot_write", path=path, why=e.strerror or e)) from None
     try:
         # mkstemp creates the file 0600: give it the mode any other tool would (0666 less the
         # user's umask) before it takes the place of the target.
@@ -177,7 +198,14 @@ def write_atomically(path: str, data: bytes) -> None:
             os.unlink(tmp)
         except OSError:
             pass
-        raise UsageError(f"cannot write {path}: {e.strerror or e}") from None
+        raise UsageError(_msg("cannot_write", path=path, why=e.strerror or e)) from None
+
+
+def _before_start(option: str, date: dt.date, s, file: str) -> UsageError:
+    if _LANG == "fr":
+        return UsageError(_msg("before_start", option=option, date=date.strftime("%d/%m/%Y"),
+                               start=s.start.strftime("%d/%m/%Y"), file=file))
+    return UsageError(_msg("before_start", option=option, date=date, start=s.start, file=file))
 
 
 def _load(path: str):
@@ -189,20 +217,20 @@ def _load(path: str):
 def cmd_run(args) -> str:
     s = _load(args.file)
     if args.until is not None and args.until < s.start:
-        raise UsageError(f"--until {args.until} is before the start {s.start} of {args.file}")
+        raise _before_start("--until", args.until, s, args.file)
     t = replay(s, until=args.until)
     if args.format == "json":
         return t.to_json()
     if args.format == "csv":
-        return render.entries_csv(t)
-    return render.table(t, lang=args.lang)
+        return render.entries_csv(t, lang=args.lang, rule_ids=args.rule_ids)
+    return render.table(t, lang=args.lang, rule_ids=args.rule_ids)
 
 
 def cmd_check(args) -> tuple[str, int, str]:
     """Each file's expectations; an invalid file is reported on stderr and makes the exit 2."""
     report = application.check(args.paths)
     if not report.files:
-        raise UsageError(f"no scenario files (*.yaml) in {' '.join(args.paths)}")
+        raise UsageError(_msg("no_files", paths=" ".join(args.paths)))
     lines = []
     for c in report.files:
         if c.status == "invalid":
@@ -264,24 +292,45 @@ def cmd_whatif(args) -> str:
     from .whatif import UnknownReason
 
     s = _load(args.file)
-    parties = tuple(rules_of(s).parties)
-    if args.notice not in parties:
-        raise UsageError(f"--notice: unknown party {args.notice!r} (expected {' or '.join(parties)})")
+    party = _party(args.notice, rules_of(s), args.lang)
     if args.on < s.start:
-        raise UsageError(f"--on {args.on} is before the start {s.start} of {args.file}")
+        raise _before_start("--on", args.on, s, args.file)
     try:
-        w = application.whatif(s, args.notice, args.on, reason=args.reason, lang=args.lang)
+        w = application.whatif(s, party, args.on, reason=args.reason, lang=args.lang)
     except UnknownReason as e:
-        raise UsageError(f"--reason: unknown reason {e.reason!r} (accepted: "
-                         f"{', '.join(e.accepted) or 'none, this convention defines no reason'})") from None
+        raise UsageError(_msg("unknown_reason", reason=e.reason,
+                              accepted=", ".join(e.accepted) or _msg("no_reason"))) from None
     return w.to_json() if args.format == "json" else render.whatif(w, lang=args.lang)
+
+
+def _party(text: str, rules, lang: str) -> str:
+    """The party ``text`` names: its id or its label in English or in ``lang``, whatever the case
+    and with or without the label's article (``member``, ``collectivité``, ``la collectivité``,
+    ``cdg``, ``CdG62``); accents as written."""
+    parties = tuple(rules.parties)
+    for p in parties:
+        names = {p, rules.label(p, "en"), rules.label(p, lang)}
+        if text.casefold() in {n.casefold() for n in names | {_bare(n) for n in names}}:
+            return p
+    words: list[str] = []  # each party's id, then its label in lang (without its article)
+    for p in parties:
+        words.extend(w for w in (p, _bare(rules.label(p, lang))) if w not in words)
+    raise UsageError(_msg("unknown_party", party=text, accepted=", ".join(words)))
+
+
+def _bare(label: str) -> str:
+    """A label without its leading article: "la collectivité" -> "collectivité", "the CdG" -> "CdG"."""
+    for article in ("the ", "le ", "la ", "les ", "l'", "l’"):
+        if label.casefold().startswith(article) and len(label) > len(article):
+            return label[len(article):]
+    return label
 
 
 def cmd_batch(args) -> tuple[str, int]:
     lang = "en" if args.format == "json" else args.lang
     b = application.batch(args.paths, as_of=args.as_of, jobs=args.jobs, lang=lang)
     if not b.rows:
-        raise UsageError(f"no scenario files (*.yaml) in {' '.join(args.paths)}")
+        raise UsageError(_msg("no_files", paths=" ".join(args.paths)))
     text = b.to_json() if args.format == "json" else b.to_csv(lang=lang)
     return text, 0 if b.ok else 2
 
@@ -291,7 +340,7 @@ def cmd_report(args) -> str:
 
     s = _load(args.file)
     if args.until is not None and args.until < s.start:
-        raise UsageError(f"--until {args.until} is before the start {s.start} of {args.file}")
+        raise _before_start("--until", args.until, s, args.file)
     from .deadlines import arrears
 
     t = replay(s, until=args.until)
@@ -330,26 +379,36 @@ def cmd_serve(args) -> str:
     return ""
 
 
+def scenario_error(e: ScenarioError, lang: str) -> str:
+    """``FILE:LINE: message``, the message in ``lang`` where the catalogue words it."""
+    return f"{e.file}:{e.line}: {i18n.translated(e.message, i18n.SCENARIO_ERRORS_FR, lang)}"
+
+
 COMMANDS = {"run": cmd_run, "check": cmd_check, "rules": cmd_rules, "state": cmd_state,
             "deadlines": cmd_deadlines, "whatif": cmd_whatif, "batch": cmd_batch,
             "report": cmd_report, "serve": cmd_serve}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    global _LANG
+    _LANG = _lang_of(sys.argv[1:] if argv is None else list(argv))
     try:
         args = _parser().parse_args(argv)
         result = COMMANDS[args.command](args)
     except KeyboardInterrupt:  # Ctrl-C: one line, the shell's status for SIGINT
-        sys.stderr.write("convention: interrupted\n")
+        sys.stderr.write(f"{_msg('prefix')}{_msg('interrupted')}\n")
         return 130
     except ScenarioError as e:
-        sys.stderr.write(f"{e}\n")
+        sys.stderr.write(f"{scenario_error(e, _LANG)}\n")
         return 2
-    except (UnknownConvention, UsageError) as e:
-        sys.stderr.write(f"convention: {e}\n")
+    except UnknownConvention as e:
+        sys.stderr.write(f"{_msg('prefix')}{i18n.translated(str(e), i18n.SCENARIO_ERRORS_FR, _LANG)}\n")
+        return 2
+    except UsageError as e:
+        sys.stderr.write(f"{_msg('prefix')}{e}\n")
         return 2
     except Exception as e:  # a bug of ours: still one line, never a traceback
-        sys.stderr.write(f"convention: internal error: {type(e).__name__}: {e}\n")
+        sys.stderr.write(f"{_msg('prefix')}{_msg('internal', error=f'{type(e).__name__}: {e}')}\n")
         return 3
     code, err = 0, ""
     if isinstance(result, tuple):

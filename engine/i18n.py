@@ -109,7 +109,7 @@ LABELS = {
         "by": "par", "notified": "notifiée le", "last_day": "dernier jour", "immediate": "immédiate",
         "expiry_end": "arrivée à échéance",
         "expired_since": "terminée depuis le {since} (arrivée à échéance, dernier jour {last})",
-        "on": "le", "colon": " : ",  # French typography: a space before the colon
+        "on": "Au", "colon": " : ",  # French typography: a space before the colon
         "not_in_force": "pas encore en vigueur (début le {start})",
         "rounding": "{year} : chacun des {count} appels est arrondi au centime : {sum} = {total}, "
                     "soit {gap} de {direction} que le montant annuel de {annual}",
@@ -137,7 +137,7 @@ LABELS = {
         "dl_refund": "Crédit à rembourser : {amount}.",
         "dl_settled": "Rien n'est dû, ni d'un côté ni de l'autre.",
         "party": "partie", "period": "préavis", "notice_by": "lettre reçue au plus tard le",
-        "if_now": "dernier jour si notifiée le {on}", "passed": "dépassé", "no_effect": "sans effet",
+        "if_now": "dernier jour si notifiée le {on}", "passed": "délai expiré", "no_effect": "sans effet",
         "next_call": "Prochain appel de contribution : {call}, à payer au plus tard le {due}.",
         "no_call": "Plus d'appel de contribution tant qu'elle est en vigueur.",
         "whatif_title": "{name} — hypothèse : dénonciation par {party} le {on}",
@@ -146,7 +146,7 @@ LABELS = {
                      "refused": "refusée (durée initiale)", "void": "sans effet",
                      "no_effect": "sans effet (déjà terminée)"},
         "last_day_cap": "dernier jour", "by_cap": "fin par",
-        "due_y": "{year} dû", "paid_y": "{year} payé", "balance_y": "{year} solde",
+        "due_y": "dû {year}", "paid_y": "payé {year}", "balance_y": "solde {year}",
         "not_called": "non appelée",
         "whatif_reason": " (motif : {reason})", "immediate_cap": "immédiate",
         "answer_yes": "oui", "answer_no": "non",
@@ -217,7 +217,7 @@ DETAIL_KEYS_FR = {
     "terminated_from": "terminée à compter du", "year": "année", "period": "période",
     "annual": "annuel", "covered_days": "jours couverts", "year_days": "jours de l'année",
     "period_days": "jours de la période", "due": "dû", "due_date": "échéance de paiement",
-    "basis_year": "année de référence", "basis_for": "à la place de", "from": "avant", "to": "après",
+    "basis_year": "année de référence", "basis_for": "au lieu de l'année", "from": "avant", "to": "après",
     "count": "nombre",
     "amount": "montant", "for": "pour l'année", "overdue": "impayé", "ref": "référence", "effective": "effet le",
     "step": "étape", "court": "juridiction", "previous": "valeur précédente",
@@ -452,3 +452,121 @@ def format_value(value: Any, lang: str, rules: Any = None) -> str:
 
 def format_values(values: Mapping[str, Any], lang: str, rules: Any = None) -> dict[str, str]:
     return {k: format_value(v, lang, rules) for k, v in values.items()}
+
+
+# A rate (a decimal fraction, 0.0033 in the rules file and the JSON) as a reader of ``lang``
+# writes it: as it is in English (the JSON's form, unchanged); in French a percentage with a
+# decimal comma and a narrow no-break space before % (the house rule of engine/money.py, where
+# amounts keep their € on the same line): 0,33 %.
+def rate_text(value: Decimal, lang: str) -> str:
+    if lang != "fr":
+        return format(value, "f")
+    from .money import NNBSP
+
+    pct = (value * 100).normalize()
+    text = format(pct, "f")
+    return text.replace(".", ",") + NNBSP + "%"
+
+
+# The first word of an article as the rules files write it (`Annex 1`, `Article 4`), in French;
+# a rules file may give the French of a whole article in its ``labels:`` (key: the article as
+# written, e.g. ``"Annex 2": {en: Annex 2, fr: Annexe 2 bis}``), which wins.
+ARTICLE_WORDS_FR = {"Annex": "Annexe", "Annexes": "Annexes", "Schedule": "Annexe",
+                    "Appendix": "Appendice", "Preamble": "Préambule", "Signatures": "Signatures"}
+
+
+def article_text(article: str, lang: str, rules: Any = None) -> str:
+    """An article (``Annex 1``) as a reader of ``lang`` reads it (``Annexe 1`` in French); the
+    JSON keeps the article as the rules file writes it."""
+    if lang != "fr" or not article:
+        return article
+    if rules is not None and article in getattr(rules, "words", {}):
+        return rules.label(article, lang)
+    first, _, rest = article.partition(" ")
+    return ARTICLE_WORDS_FR.get(first, first) + (" " + rest if rest else "")
+
+
+# The command line's own messages (`convention: ...` on stderr, exit 2), in English and French;
+# option names (--on, --notice) and values as typed stay as they are.
+CLI = {
+    "en": {
+        "prefix": "convention: ",
+        "before_start": "{option} {date} is before the start {start} of {file}",
+        "unknown_party": "--notice: unknown party {party!r} (accepted: {accepted})",
+        "unknown_reason": "--reason: unknown reason {reason!r} (accepted: {accepted})",
+        "no_reason": "none, this convention defines no reason",
+        "no_files": "no scenario files (*.yaml) in {paths}",
+        "cannot_write": "cannot write {path}: {why}",
+        "interrupted": "interrupted",
+        "internal": "internal error: {error}",
+        "invalid_date": "invalid date {text!r} (expected YYYY-MM-DD)",
+        "or": " or ",
+    },
+    "fr": {
+        "prefix": "convention : ",
+        "before_start": "{option} {date} est antérieur au début de {file}, le {start}",
+        "unknown_party": "--notice : partie inconnue {party!r} (valeurs acceptées : {accepted})",
+        "unknown_reason": "--reason : motif inconnu {reason!r} (valeurs acceptées : {accepted})",
+        "no_reason": "aucune, cette convention ne définit pas de motif",
+        "no_files": "aucun fichier de scénario (*.yaml) dans {paths}",
+        "cannot_write": "impossible d'écrire {path} : {why}",
+        "interrupted": "interrompu",
+        "internal": "erreur interne : {error}",
+        "invalid_date": "date invalide {text!r} (attendu AAAA-MM-JJ)",
+        "or": " ou ",
+    },
+}
+
+# argparse's own messages (usage errors), in French: (English pattern, French template); option
+# names, choices and values are kept as typed.
+ARGPARSE_FR = (
+    (r"the following arguments are required: (.*)", "arguments obligatoires manquants : {0}"),
+    (r"argument (\S+): invalid choice: (.*) \(choose from (.*)\)",
+     "argument {0} : valeur invalide {1} (valeurs acceptées : {2})"),
+    (r"argument (\S+): expected one argument", "argument {0} : une valeur est attendue"),
+    (r"argument (\S+): invalid date (.*) \(expected YYYY-MM-DD\)",
+     "argument {0} : date invalide {1} (attendu AAAA-MM-JJ)"),
+    (r"argument (\S+): invalid (.*?) (\S+) \(expected a whole number (.*)\)",
+     "argument {0} : valeur invalide {2} (attendu un nombre entier {3})"),
+    (r"argument (\S+): (.*)", "argument {0} : {1}"),
+    (r"unrecognized arguments: (.*)", "arguments non reconnus : {0}"),
+    (r"ambiguous option: (.*)", "option ambiguë : {0}"),
+)
+
+# The loader's messages (`FILE:LINE: message`) the French command line words in French; others
+# are shown as the loader writes them.
+SCENARIO_ERRORS_FR = (
+    (r"no such file", "fichier introuvable"),
+    (r"is a directory, not a scenario file", "c'est un dossier, pas un fichier de scénario"),
+    (r"cannot read the file: (.*)", "impossible de lire le fichier : {0}"),
+    (r"the file is larger than (\d+) MB(.*)", "le fichier dépasse {0} Mo{1}"),
+    (r"the scenario is nested too deeply", "le scénario est trop imbriqué"),
+    (r"cannot read the scenario: (.*)", "impossible de lire le scénario : {0}"),
+    (r"convention: unknown convention (.*) \(shipped rules: (.*); or a path to a rules file\)",
+     "convention : convention inconnue {0} (règles fournies : {1} ; ou le chemin d'un fichier "
+     "de règles)"),
+    (r"the file is empty: expected a scenario mapping", "le fichier est vide : un scénario est attendu"),
+    (r"(.+): missing '(.+)'", "{0} : « {1} » manque"),
+    (r"(.+): unknown key '(.+)' \(allowed: (.*)\)", "{0} : clé inconnue « {1} » (clés acceptées : {2})"),
+    (r"(.+): expected a date YYYY-MM-DD, got (.*)", "{0} : date AAAA-MM-JJ attendue, lu : {1}"),
+    (r"(.+): expected one of (.*), got (.*)", "{0} : valeurs acceptées : {1} ; lu : {2}"),
+    (r"(.+): expected an amount such as \"1000.00\", got (.*)",
+     "{0} : montant attendu, par exemple \"1000.00\" ; lu : {1}"),
+    (r"invalid date (.*)", "date invalide {0}"),
+    (r"unknown convention (.*) \(shipped rules: (.*); or a path to a rules file\)",
+     "convention inconnue {0} (règles fournies : {1} ; ou le chemin d'un fichier de règles)"),
+)
+
+
+def translated(message: str, table: tuple, lang: str) -> str:
+    """``message`` in ``lang`` by the first pattern of ``table`` it matches whole; as it is
+    when none does, or in English."""
+    if lang != "fr":
+        return message
+    import re
+
+    for pattern, template in table:
+        m = re.fullmatch(pattern, message)
+        if m:
+            return template.format(*m.groups())
+    return message

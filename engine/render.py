@@ -57,6 +57,8 @@ def contribution_rows(t: Timeline, lang: str) -> tuple[list[str], list[list], in
                 row.append(word(v, lang, rules))
             elif typ == "amount":
                 row.append(amount(v, lang))
+            elif typ == "rate" and isinstance(v, Decimal):
+                row.append(i18n.rate_text(v, lang))
             else:
                 row.append(format(v, "f") if isinstance(v, Decimal) else str(v))
         row += [amount(c.annual, lang), f"{c.covered_days}/{c.period_days}", amount(c.due, lang),
@@ -69,11 +71,16 @@ def _detail(detail: Mapping, lang: str, rules: Any = None) -> str:
     """An entry's detail as `key=value` pairs; in French, the keys and values are French words
     (the engine's catalogue, else the rules file's labels)."""
     parts = []
+    # the figures the rules file types as rates (written as they are, "0.0033", in the detail)
+    rates = {n for n, typ in rules.amount.row if typ == "rate"} if rules is not None else set()
     for k, v in sorted(detail.items()):
         if v is None or isinstance(v, Mapping):
             continue
         if lang == "fr":
             key = _detail_key(k, rules)
+            if k.removeprefix("previous_") in rates and isinstance(v, (str, Decimal)):
+                parts.append(f"{key} = {i18n.rate_text(Decimal(v), lang)}")
+                continue
             parts.append(f"{key} = {i18n.format_value(v, lang, rules)}")
             continue
         if isinstance(v, dt.date):
@@ -101,8 +108,9 @@ def kind(value: str, lang: str, rules: Any = None) -> str:
     return i18n.KINDS_FR.get(value) or (rules.label(value, lang) if rules is not None else value)
 
 
-def termination_text(t: Timeline, lang: str = "en") -> str:
-    """The termination in one line: who, when notified, the last day, the rule."""
+def termination_text(t: Timeline, lang: str = "en", rule_ids: bool | None = None) -> str:
+    """The termination in one line: who, when notified, the last day, and the rule (or, without
+    rule ids, the article it applies: the French default, see :func:`table`)."""
     L = LABELS[lang]
     r = t.termination
     if r is None:
@@ -113,11 +121,20 @@ def termination_text(t: Timeline, lang: str = "en") -> str:
         text = (f"{L['by']} {word(r.by, lang, t)}, {L['notified']} {day(r.notified, lang)}, "
                 f"{L['last_day']} {day(r.last_day, lang)}"
                 + (f", {L['immediate']}" if r.immediate else ""))
-    return text + f" ({r.rule})"
+    if rule_ids if rule_ids is not None else lang != "fr":
+        return text + f" ({r.rule})"
+    rf = rules_of(t)
+    rule = None if rf is None else rf.rules.get(r.rule)
+    return text + (f" ({i18n.article_text(rule.article, lang, rf)})" if rule is not None else "")
 
 
-def table(t: Timeline, lang: str = "en") -> str:
+def table(t: Timeline, lang: str = "en", rule_ids: bool | None = None) -> str:
+    """The timeline as text tables. ``rule_ids``: show the rule ids (the entries' `rule` column
+    and the termination's rule); by default in English, not in French, where a reader has the
+    article instead (`run --rule-ids` / `--no-rule-ids`)."""
     L = LABELS[lang]
+    if rule_ids is None:
+        rule_ids = lang != "fr"
     out = [f"{t.name} — {t.convention} ({day(t.start, lang)} → {day(t.horizon, lang)})", ""]
     out.append(L["periods"])
     out.append(tabulate(
@@ -125,7 +142,7 @@ def table(t: Timeline, lang: str = "en") -> str:
           word(p.standing, lang), L["yes"] if p.notice else L["no"]] for p in t.periods],
         headers=[L["from"], L["to"], L["state"], L["standing"], L["notice"]]))
     out.append("")
-    out.append(f"{L['termination']}{L['colon']}{termination_text(t, lang)}")
+    out.append(f"{L['termination']}{L['colon']}{termination_text(t, lang, rule_ids)}")
     out.append("")
     out.append(L["contributions"])
     heads, rows, text_columns = contribution_rows(t, lang)
@@ -136,10 +153,11 @@ def table(t: Timeline, lang: str = "en") -> str:
     out.append("")
     out.append(L["entries"])
     rules = rules_of(t) if lang == "fr" else None
+    rows = [[day(e.date, lang), kind(e.kind, lang, rules), i18n.article_text(e.article, lang, rules)]
+            + ([e.rule] if rule_ids else []) + [_detail(e.detail, lang, rules)] for e in t.entries]
     out.append(tabulate(
-        [[day(e.date, lang), kind(e.kind, lang, rules), e.article, e.rule,
-          _detail(e.detail, lang, rules)] for e in t.entries],
-        headers=[L["date"], L["kind"], L["article"], L["rule"], L["detail"]], disable_numparse=True))
+        rows, headers=[L["date"], L["kind"], L["article"]] + ([L["rule"]] if rule_ids else [])
+        + [L["detail"]], disable_numparse=True))
     if t.diagnostics:
         out.append("")
         out.append(L["diagnostics"])
@@ -169,14 +187,30 @@ def csv_cell(text: str) -> str:
     return text
 
 
-def entries_csv(t: Timeline) -> str:
+def entries_csv(t: Timeline, lang: str = "en", rule_ids: bool | None = None) -> str:
+    """The entries as CSV: as they are (commas, ISO dates, the kind's id, the rule id, the detail
+    as JSON); or (``lang="fr"``) as a French spreadsheet reads them, as `batch --lang fr` writes
+    them: a UTF-8 byte order mark, semicolons, French headers, dates as 31/12/2026, the kind and
+    the article in French, the detail as the French table writes it, and no rule column unless
+    ``rule_ids``."""
     buf = io.StringIO()
-    w = csv.writer(buf, lineterminator="\n")
-    w.writerow(["date", "kind", "rule", "article", "detail"])
+    if lang != "fr":
+        w = csv.writer(buf, lineterminator="\n")
+        w.writerow(["date", "kind", "rule", "article", "detail"])
+        for e in t.entries:
+            w.writerow([csv_cell(v) for v in (
+                e.date.isoformat(), e.kind, e.rule, e.article,
+                json.dumps(plain_detail(e.detail), ensure_ascii=False, sort_keys=True))])
+        return buf.getvalue()
+    L = LABELS[lang]
+    rules = rules_of(t)
+    buf.write("\ufeff")  # the byte order mark tells a spreadsheet the file is UTF-8
+    w = csv.writer(buf, delimiter=";", lineterminator="\n")
+    w.writerow([L["date"], L["kind"]] + ([L["rule"]] if rule_ids else []) + [L["article"], L["detail"]])
     for e in t.entries:
         w.writerow([csv_cell(v) for v in (
-            e.date.isoformat(), e.kind, e.rule, e.article,
-            json.dumps(plain_detail(e.detail), ensure_ascii=False, sort_keys=True))])
+            [e.date.strftime("%d/%m/%Y"), kind(e.kind, lang, rules)] + ([e.rule] if rule_ids else [])
+            + [i18n.article_text(e.article, lang, rules), _detail(e.detail, lang, rules)])])
     return buf.getvalue()
 
 

@@ -347,7 +347,7 @@ def test_french_output(capsys):
     assert "14/05/2029" in out and "367,12\u00a0€" in out and "1\u202f000,00\u00a0€" in out
     assert "référence" in out
     _, out, _ = main(capsys, "state", SCEN / "member-notice.yaml", "--on", "2027-04-01", "--lang", "fr")
-    assert "le 01/04/2027 : durée initiale, à jour, préavis" in out
+    assert "Au 01/04/2027 : durée initiale, à jour, préavis" in out
     assert "dernier jour 10/05/2027" in out
     _, out, _ = main(capsys, "run", PDC, "--lang", "fr")
     assert "Périodes" in out and "1\u202f000,00\u00a0€" in out and "01/01/2026" in out
