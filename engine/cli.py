@@ -298,8 +298,12 @@ def cmd_whatif(args) -> str:
     try:
         w = application.whatif(s, party, args.on, reason=args.reason, lang=args.lang)
     except UnknownReason as e:
+        accepted = e.accepted
+        if args.lang != "en":  # each reason's id and its label in the chosen language
+            accepted = tuple(dict.fromkeys(x for r, lab in rules_of(s).reasons.items()
+                                           for x in (r, lab(args.lang))))
         raise UsageError(_msg("unknown_reason", reason=e.reason,
-                              accepted=", ".join(e.accepted) or _msg("no_reason"))) from None
+                              accepted=", ".join(accepted) or _msg("no_reason"))) from None
     return w.to_json() if args.format == "json" else render.whatif(w, lang=args.lang)
 
 

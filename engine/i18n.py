@@ -558,6 +558,10 @@ SCENARIO_ERRORS_FR = (
 )
 
 
+# Where in a scenario a message points, when it is not a field name.
+WHERE_FR = {"scenario file": "fichier de scénario"}
+
+
 def translated(message: str, table: tuple, lang: str) -> str:
     """``message`` in ``lang`` by the first pattern of ``table`` it matches whole; as it is
     when none does, or in English."""
@@ -565,6 +569,9 @@ def translated(message: str, table: tuple, lang: str) -> str:
         return message
     import re
 
+    for where, fr in WHERE_FR.items():
+        if message.startswith(where + ":"):
+            message = fr + message[len(where):]
     for pattern, template in table:
         m = re.fullmatch(pattern, message)
         if m:
