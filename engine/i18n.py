@@ -217,7 +217,7 @@ DETAIL_KEYS_FR = {
     "terminated_from": "terminée à compter du", "year": "année", "period": "période",
     "annual": "annuel", "covered_days": "jours couverts", "year_days": "jours de l'année",
     "period_days": "jours de la période", "due": "dû", "due_date": "échéance de paiement",
-    "basis_year": "année de référence", "basis_for": "au lieu de l'année", "from": "avant", "to": "après",
+    "basis_year": "année de référence", "basis_for": "au lieu de l'année", "from": "ancien montant dû", "to": "nouveau montant dû",
     "count": "nombre",
     "amount": "montant", "for": "pour l'année", "overdue": "impayé", "ref": "référence", "effective": "effet le",
     "step": "étape", "court": "juridiction", "previous": "valeur précédente",
