@@ -309,8 +309,8 @@ def cmd_whatif(args) -> str:
 
 def _party(text: str, rules, lang: str) -> str:
     """The party ``text`` names: its id or its label in English or in ``lang``, whatever the case
-    and with or without the label's article (``member``, ``collectivité``, ``la collectivité``,
-    ``cdg``, ``CdG62``); accents as written."""
+    and with or without the label's article (a party labelled "la mairie" is also "mairie" and
+    "MAIRIE"); accents as written."""
     parties = tuple(rules.parties)
     for p in parties:
         names = {p, rules.label(p, "en"), rules.label(p, lang)}
@@ -323,7 +323,7 @@ def _party(text: str, rules, lang: str) -> str:
 
 
 def _bare(label: str) -> str:
-    """A label without its leading article: "la collectivité" -> "collectivité", "the CdG" -> "CdG"."""
+    """A label without its leading article: "la mairie" -> "mairie", "the board" -> "board"."""
     for article in ("the ", "le ", "la ", "les ", "l'", "l’"):
         if label.casefold().startswith(article) and len(label) > len(article):
             return label[len(article):]

@@ -468,15 +468,16 @@ def rate_text(value: Decimal, lang: str) -> str:
     return text.replace(".", ",") + NNBSP + "%"
 
 
-# The first word of an article as the rules files write it (`Annex 1`, `Article 4`), in French;
+# The first word of an article as a rules file may write it (`Annex N`, `Article N`), in French;
 # a rules file may give the French of a whole article in its ``labels:`` (key: the article as
-# written, e.g. ``"Annex 2": {en: Annex 2, fr: Annexe 2 bis}``), which wins.
-ARTICLE_WORDS_FR = {"Annex": "Annexe", "Annexes": "Annexes", "Schedule": "Annexe",
-                    "Appendix": "Appendice", "Preamble": "Préambule", "Signatures": "Signatures"}
+# written, e.g. ``"Annex 9": {en: Annex 9, fr: Annexe 9 bis}``), which wins. A word not here
+# (`Article`) is the same in both languages.
+ARTICLE_WORDS_FR = {"Annex": "Annexe", "Schedule": "Annexe", "Appendix": "Appendice",
+                    "Preamble": "Préambule"}
 
 
 def article_text(article: str, lang: str, rules: Any = None) -> str:
-    """An article (``Annex 1``) as a reader of ``lang`` reads it (``Annexe 1`` in French); the
+    """An article (``Annex N``) as a reader of ``lang`` reads it (``Annexe N`` in French); the
     JSON keeps the article as the rules file writes it."""
     if lang != "fr" or not article:
         return article

@@ -694,7 +694,7 @@ def test_dpo_every_command_works(dpo, tmp_path, capsys):
     code, out, err = run_cli(capsys, "run", s, "--format", "json")
     assert out == replay_file(s).to_json()
     code, out, err = run_cli(capsys, "whatif", s, "--notice", "archives", "--on", "2027-06-01")
-    assert code == 2 and out == "" and "member or cdg" in err
+    assert code == 2 and out == "" and "(accepted: member, member body, cdg, management centre)" in err
 
 
 # ============================================================================ 4. generated rules files
