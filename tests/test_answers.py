@@ -182,10 +182,11 @@ def test_whatif_reason_must_be_one_the_rules_file_defines(capsys):
         assert (code, out) == (2, "")
         assert err == (f"convention: --reason: unknown reason {bad!r} (accepted: non_payment, "
                        "non-payment)\n")
-    # in French, the French label is accepted (and listed)
+    # in French, the French label is accepted and listed beside the id (the English label is
+    # still accepted, but a French message lists no English word)
     code, out, err = main(capsys, "whatif", path, "--notice", "cdg", "--on", "2027-02-15",
                           "--reason", "late", "--lang", "fr")
-    assert code == 2 and "non_payment, non-payment, défaut de paiement" in err
+    assert code == 2 and "(valeurs acceptées : non_payment, défaut de paiement)" in err
     for good, lang in (("non_payment", "en"), ("non-payment", "en"), ("Défaut de paiement", "fr")):
         code, out, err = main(capsys, "whatif", path, "--notice", "cdg", "--on", "2027-02-15",
                               "--reason", good, "--lang", lang, "--format", "json")
