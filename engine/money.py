@@ -29,6 +29,10 @@ def parse_amount(raw: object, *, allow_zero: bool = True) -> Decimal:
     if isinstance(raw, int):
         raw = str(raw)
     if isinstance(raw, Decimal):
+        if raw.is_finite() and raw and not -30 <= raw.adjusted() <= 30:
+            # refused before format() writes out its digits (1E+999999999: a billion of them)
+            raise AmountError(f"amount {raw} is too large" if raw.adjusted() > 0 else
+                              f"amount {raw} has more than two decimals")
         raw = format(raw, "f") if raw.is_finite() else str(raw)
     if not isinstance(raw, str) or not _AMOUNT.match(raw.strip()):
         raise AmountError(f"expected an amount such as \"1000.00\", got {raw!r}")

@@ -17,7 +17,7 @@ from typing import Any, Callable
 
 import attrs
 
-from .. import calendar, contract as C, params as P, rulesfile
+from .. import calendar, contract as C, params as P, rulesfile, timebox
 from ..errors import ScenarioError
 from ..events import Event, InputGiven, NoticeReceived, Scenario
 from ..ledger import Ledger
@@ -97,6 +97,7 @@ class Replay:
             if seen is not None:
                 seen(s)
             while s.agenda:
+                timebox.check()  # a server's time limit stops the replay here
                 s = step(s, s.agenda.items[0])
                 if seen is not None:
                     seen(s)

@@ -27,6 +27,7 @@ import datetime as dt
 import json
 import os
 import threading
+import time
 from collections import OrderedDict
 from decimal import Decimal
 from typing import Any, Callable, Mapping, Sequence
@@ -38,7 +39,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from .. import application, render, rulesfile
+from .. import application, render, rulesfile, timebox
 from .. import yamlnodes as Y
 from ..api import load_scenario, replay
 from ..deadlines import to_ics
@@ -49,6 +50,7 @@ from . import store as store_mod
 from .bodies import REQUEST, Document
 from .limits import ENV, Limits, limits_from_env
 from .openapi import OPERATIONS, openapi
+from .ops import Metrics, RequestIds
 from .problems import HANDLED, PROBLEMS, Problem, on_problem
 from .store import Store
 
@@ -120,9 +122,10 @@ class Service:
     """The register read as scenarios (with a cache of immutable headers), and blocking work run
     off the event loop."""
 
-    def __init__(self, store: Store, limits: Limits):
+    def __init__(self, store: Store, limits: Limits, metrics: Metrics | None = None):
         self.store = store
         self.limits = limits
+        self.metrics = metrics or Metrics()
         self._headers: OrderedDict[str, Any] = OrderedDict()  # id -> header-only scenario
         self._lock = threading.Lock()
 
@@ -136,16 +139,44 @@ class Service:
         """A replay off the event loop, answered 503 when it takes too long (the thread finishes
         on its own: a replay cannot be interrupted, its size is bounded by the other limits)."""
         seconds = self.limits.replay_seconds if seconds is None else seconds
+
+        def timed():
+            started = time.perf_counter()
+            outcome = "error"
+            try:
+                with timebox.limit(seconds):  # the replay itself stops at the limit
+                    out = fn(*args)
+                outcome = "ok"
+                return out
+            except (ScenarioError, Problem):
+                outcome = "refused"
+                raise
+            except timebox.ReplayTimeout:
+                outcome = "timeout"
+                raise
+            finally:
+                self.metrics.replays.labels(outcome).inc()
+                self.metrics.replay_seconds.observe(time.perf_counter() - started)
+
         try:
-            with anyio.fail_after(seconds):
-                return await anyio.to_thread.run_sync(fn, *args, abandon_on_cancel=True)
-        except TimeoutError:
+            # the event loop answers at the limit too, even if the work is not in a replay then
+            with anyio.fail_after(seconds + 1):
+                return await anyio.to_thread.run_sync(timed, abandon_on_cancel=True)
+        except (TimeoutError, timebox.ReplayTimeout):
             raise Problem("timeout", f"the replay took longer than {seconds:g} s",
                           headers={"Retry-After": "5"}) from None
 
     async def document(self, request: Request) -> Document:
         body = await bodies.read_body(request, self.limits.body)
         return bodies.read_document(body, bodies.is_yaml(request))
+
+    def count_events(self, doc: Document) -> None:
+        """A scenario body holds no more events than a convention of the register may (the
+        stateless routes obey the register's limits)."""
+        evs = doc.value.get("events") if isinstance(doc.value, Mapping) else None
+        if isinstance(evs, list) and len(evs) > self.limits.events:
+            raise ScenarioError(REQUEST, 0, f"events: {len(evs)} events, more than the "
+                                            f"{self.limits.events} a convention may hold")
 
     # ---------------------------------------------------------------- the register
 
@@ -184,12 +215,65 @@ class Service:
         except ScenarioError as e:
             raise ScenarioError(REQUEST, 0, e.message) from None
 
+    def portfolio(self, as_of, before) -> dict:
+        """Every convention's deadlines; one that cannot be replayed (refused, or over the replay
+        limit) is one row of ``errors`` and the others are answered."""
+        items: list = []
+        errors: list[dict] = []
+        for cid in self.store.ids():
+            try:
+                with timebox.limit(self.limits.replay_seconds):
+                    one = application.Registered(cid, *self.stored(cid))
+                    items.extend(application.portfolio((one,), as_of, before).deadlines)
+            except timebox.ReplayTimeout as e:
+                if self.limits.replay_seconds >= e.seconds:  # this convention's own limit
+                    errors.append({"id": cid, "error": str(e)})
+                    continue
+                raise  # the whole portfolio's limit
+            except store_mod.NotFound:
+                continue
+            except ScenarioError as e:
+                errors.append({"id": cid, "error": str(e)})
+            except Exception as e:
+                errors.append({"id": cid, "error": f"{type(e).__name__}: {_first_line(e)}"})
+        items.sort(key=lambda i: (i.date, i.kind, i.party or "", i.id))
+        out = application.Portfolio(as_of, before, tuple(items)).to_dict()
+        out["errors"] = errors
+        return out
+
+    def replays_with(self, header: Mapping, texts: tuple[str, ...]) -> None:
+        """The poison-proof append's test (called by the store inside the write transaction, the
+        new event last in ``texts``): the convention must still replay with the event, and every
+        read that can fail must still answer (the timeline to its usual horizon,
+        the deadlines today, the calendar: one replay, two when today is past the horizon).
+        Whatever fails is the engine's one-line refusal."""
+        doc = register_document(header, texts).encode("utf-8")
+        try:
+            with timebox.limit(self.limits.replay_seconds):  # from the lock taken, not before
+                s = load_scenario(doc, filename=REQUEST)
+                # the timeline to its usual horizon (and beyond it to today when today is later),
+                # then what the deadlines and the calendar compute from it; the state of a day
+                # is a replay of the same events cut at that day
+                to_ics(application.deadlines(s, bodies.today()))
+        except ScenarioError as e:
+            raise ScenarioError(REQUEST, 0, f"with this event the convention no longer replays: {e.message}") from None
+        except timebox.ReplayTimeout:
+            raise
+        except Exception as e:  # e.g. a date past the calendar's last year: never stored
+            raise ScenarioError(REQUEST, 0, "with this event the convention no longer replays: "
+                                            f"{type(e).__name__}: {_first_line(e)}") from None
+
 
 def _text_or_json(out: Any, fmt: str, version: int) -> Response:
     """A register read in the CLI's text (`format=text`) or as JSON, with its version's ETag."""
     if fmt == "text":
         return Response(out, media_type="text/plain; charset=utf-8", headers=_etag(version))
     return _json(out, headers=_etag(version))
+
+
+def _first_line(e: BaseException) -> str:
+    text = str(e).strip()
+    return text.splitlines()[0] if text else type(e).__name__
 
 
 def _etag(version: int) -> dict:
@@ -201,12 +285,14 @@ def create_app(db: str | Store = store_mod.DEFAULT_URL, *, limits: Limits = Limi
     """The ASGI application on the register ``db`` (a URL or a :class:`Store`)."""
     store = db if isinstance(db, Store) else Store(db, create=create, max_events=limits.events)
     svc = Service(store, limits)
+    metrics = svc.metrics
 
     # ---------------------------------------------------------------- stateless
 
     async def replay_endpoint(request: Request) -> Response:
         until = bodies.date_param(request, "until")
         doc = await svc.document(request)
+        svc.count_events(doc)
 
         def work():
             s = bodies.load(doc)
@@ -218,6 +304,7 @@ def create_app(db: str | Store = store_mod.DEFAULT_URL, *, limits: Limits = Limi
 
     async def check_endpoint(request: Request) -> Response:
         doc = await svc.document(request)
+        svc.count_events(doc)
 
         def work():
             s = bodies.load(doc)
@@ -270,8 +357,10 @@ def create_app(db: str | Store = store_mod.DEFAULT_URL, *, limits: Limits = Limi
 
         def work():
             svc.check_event(cid, doc.value)
-            return store.append(cid, doc.value, key=key, expected=expected)
+            return store.append(cid, doc.value, key=key, expected=expected, check=svc.replays_with)
 
+        # not abandoned at a limit: an append answered 503 must not commit afterwards; the
+        # replay inside the transaction stops at the replay limit (and rolls back)
         done = await svc.thread(work)
         headers = _etag(done.version)
         if done.replayed:
@@ -360,10 +449,30 @@ def create_app(db: str | Store = store_mod.DEFAULT_URL, *, limits: Limits = Limi
         before = bodies.date_param(request, "before", required=True)
 
         def work():
-            held = (application.Registered(cid, *svc.stored(cid)) for cid in store.ids())
-            return application.portfolio(held, as_of, before).to_dict()
+            return svc.portfolio(as_of, before)
 
         return _json(await svc.bounded(work, seconds=limits.portfolio_seconds))
+
+    # ---------------------------------------------------------------- operations
+
+    async def healthz_endpoint(request: Request) -> Response:
+        return _json({"status": "ok"})  # the process answers: nothing else is asked
+
+    async def readyz_endpoint(request: Request) -> Response:
+        def ping():
+            store.ping()
+
+        try:
+            with anyio.fail_after(5):
+                await anyio.to_thread.run_sync(ping, abandon_on_cancel=True)
+        except TimeoutError:
+            raise Problem("unavailable", "the register's database did not answer within 5 s",
+                          headers={"Retry-After": "5"}) from None
+        return _json({"status": "ready"})
+
+    async def metrics_endpoint(request: Request) -> Response:
+        data, ctype = metrics.exposition()
+        return Response(data, headers={"Content-Type": ctype})
 
     # ---------------------------------------------------------------- documents
 
@@ -385,6 +494,7 @@ def create_app(db: str | Store = store_mod.DEFAULT_URL, *, limits: Limits = Limi
         "getTimeline": timeline_endpoint, "getState": state_endpoint,
         "getDeadlines": deadlines_endpoint, "getDeadlinesCalendar": ics_endpoint,
         "portfolioDeadlines": portfolio_endpoint,
+        "healthz": healthz_endpoint, "readyz": readyz_endpoint, "metrics": metrics_endpoint,
     }
     # Each route as the OpenAPI document declares it (one declaration: engine/service/openapi.py).
     if set(endpoints) != {op.operation_id for op in OPERATIONS}:
@@ -392,8 +502,10 @@ def create_app(db: str | Store = store_mod.DEFAULT_URL, *, limits: Limits = Limi
     routes = [Route(op.path, endpoints[op.operation_id], methods=[op.method]) for op in OPERATIONS]
     handlers = {kind: on_problem for kind in HANDLED}
     app = Starlette(routes=routes, exception_handlers=handlers)
+    app.add_middleware(RequestIds, metrics=metrics, router=app.router)
     app.state.store = store
     app.state.limits = limits
+    app.state.metrics = metrics
     return app
 
 

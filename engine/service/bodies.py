@@ -15,6 +15,7 @@ from starlette.requests import Request
 from .. import rulesfile
 from .. import yamlnodes as Y
 from ..api import load_scenario
+from . import limits
 from .problems import Problem
 
 REQUEST = "<request>"
@@ -81,9 +82,16 @@ def read_document(body: bytes, yaml_body: bool) -> Document:
             raise Problem(kind, f"{REQUEST}:{e.line}: {e.message}", line=e.line) from None
         except RecursionError:
             raise Problem("invalid-scenario", f"{REQUEST}:0: the body is nested too deeply", line=0) from None
-        return Document(text, plain(root))
+        value = plain(root)
+        try:
+            _check_values(value)
+        except ValueError as e:
+            raise Problem("invalid-scenario", f"{REQUEST}:0: {e}", line=0) from None
+        return Document(text, value)
     try:
-        value = json.loads(text, parse_float=Decimal, parse_constant=_no_constant)
+        value = json.loads(text, parse_float=_bounded_decimal, parse_int=_bounded_int,
+                           parse_constant=_no_constant, object_pairs_hook=_no_duplicate)
+        _check_values(value)
     except json.JSONDecodeError as e:
         raise Problem("invalid-body", f"{REQUEST}:{e.lineno}: the body is not JSON: {e.msg} (column {e.colno}); "
                                       "a YAML body needs Content-Type: application/yaml", line=e.lineno) from None
@@ -94,6 +102,68 @@ def read_document(body: bytes, yaml_body: bool) -> Document:
 
 def _no_constant(name: str):
     raise ValueError(f"{name} is not a number")
+
+
+def _number_text(text: str) -> None:
+    if len(text) > limits.NUMBER_CHARS:
+        raise ValueError(f"number {Y.short(text, 20)} is too long (more than {limits.NUMBER_CHARS} characters)")
+
+
+def _bounded_decimal(text: str) -> Decimal:
+    """A JSON number with a point or an exponent, refused by its text before its digits are ever
+    written out (``1E+999999999`` is 12 characters and a billion digits)."""
+    _number_text(text)
+    d = Decimal(text)  # the sign, digits and exponent only: cheap whatever the exponent
+    if d and not -limits.NUMBER_EXPONENT <= d.adjusted() <= limits.NUMBER_EXPONENT:
+        raise ValueError(f"number {text} is out of range (more than {limits.NUMBER_EXPONENT} digits "
+                         "before or after the point)")
+    return d
+
+
+def _bounded_int(text: str) -> int:
+    _number_text(text)
+    return int(text)
+
+
+def _no_duplicate(pairs: list[tuple[str, Any]]) -> dict:
+    """A mapping that names a key twice is refused, as the YAML reader refuses it (JSON would keep
+    the last one silently)."""
+    out: dict = {}
+    for k, v in pairs:
+        if k in out:
+            raise ValueError(f"duplicate key {Y.short(k)!r}")
+        out[k] = v
+    return out
+
+
+_DURATION = re.compile(r"^\s*P(?:(\d+)Y)?(?:(\d+)M)?(?:(\d+)W)?(?:(\d+)D)?\s*$", re.IGNORECASE)
+
+
+def check_string(text: str) -> None:
+    """A string of a body: bounded in length, and a duration bounded in span (``P9000Y`` would
+    carry a date past the engine's years)."""
+    if len(text) > limits.STRING_CHARS:
+        raise ValueError(f"a string of {len(text)} characters, more than the limit of {limits.STRING_CHARS}")
+    m = _DURATION.match(text) if len(text) < 64 else None
+    if m:
+        y, mo, w, d = (int(g) if g else 0 for g in m.groups())
+        if y + mo / 12 + w / 52 + d / 365 > limits.DURATION_YEARS:
+            raise ValueError(f"duration {Y.short(text)} is longer than {limits.DURATION_YEARS} years")
+
+
+def _check_values(value: Any) -> None:
+    """Every key and string of a parsed body (numbers were bounded by the parser)."""
+    stack = [value]
+    while stack:
+        v = stack.pop()
+        if isinstance(v, str):
+            check_string(v)
+        elif isinstance(v, dict):
+            for k, x in v.items():
+                check_string(k)
+                stack.append(x)
+        elif isinstance(v, list):
+            stack.extend(v)
 
 
 def _first_line(e: BaseException) -> str:
@@ -183,6 +253,9 @@ def idempotency_key(request: Request) -> str | None:
     return key
 
 
+_VERSION = re.compile(r"^[0-9]{1,9}$")
+
+
 def if_match(request: Request) -> int | None:
     text = request.headers.get("if-match")
     if text is None:
@@ -192,7 +265,7 @@ def if_match(request: Request) -> int | None:
         return None  # any version: the convention exists (checked by the append)
     bare = text[2:] if text.startswith("W/") else text
     bare = bare[1:-1] if len(bare) >= 2 and bare[0] == bare[-1] == '"' else bare
-    if not bare.isdigit() or len(bare) > 9:
+    if not _VERSION.match(bare):  # ASCII digits only: str.isdigit() takes "²" and "٣"
         raise Problem("invalid-parameter", f"If-Match: expected a version number, got {Y.short(text)!r}")
     return int(bare)
 

@@ -425,11 +425,27 @@ class Due:
 
 
 @attrs.frozen
+class PortfolioError:
+    """A convention that could not be replayed: the others are still answered."""
+
+    id: str = field()
+    error: str = field("the engine's one-line message, or the replay's time limit")
+
+
+@attrs.frozen
 class Portfolio:
     as_of: Date
     before: Date
     deadlines: tuple[Due, ...]
+    errors: tuple[PortfolioError, ...] = field("conventions left out: they cannot be replayed")
+
+
+@attrs.frozen
+class Health:
+    """`/healthz` and `/readyz`."""
+
+    status: Literal["ok", "ready"] = field()
 
 
 MODELS = (Problem, Scenario, Event, Timeline, Check, RulesList, RulesFile, Created, Version,
-          Convention, State, Deadlines, Portfolio)
+          Convention, State, Deadlines, Portfolio, Health)

@@ -23,7 +23,7 @@ _DATE = {"type": "string", "format": "date"}
 _VERSION_HEADER = {"ETag": {"description": "the convention's version N", "schema": {"type": "string"}}}
 _ERRORS = {400: "malformed body or parameter", 404: "unknown id", 409: "too many events",
            412: "stale If-Match", 413: "body over the limit", 422: "refused by the engine",
-           503: "replay over the time limit, or the register busy"}
+           503: "replay over the time limit, or the register busy or unavailable"}
 
 
 @attrs.frozen
@@ -174,6 +174,13 @@ OPERATIONS: tuple[Operation, ...] = (
               params=(Param("before", "query", "only the dates before this day", required=True),
                       Param("as_of", "query", "from this day (default: today)")),
               errors=(400, 503)),
+    Operation("GET", "/healthz", "healthz", "Liveness: the process answers (no database asked)",
+              Answer("up", models.Health)),
+    Operation("GET", "/readyz", "readyz", "Readiness: the register's database answers",
+              Answer("ready", models.Health), errors=(503,)),
+    Operation("GET", "/metrics", "metrics", "Prometheus metrics of this worker process",
+              Answer("text exposition format 0.0.4",
+                     media=(("text/plain; version=0.0.4", {"type": "string"}),))),
 )
 
 

@@ -5,6 +5,7 @@ into its document. ``detail`` is the command line's one-line message."""
 from __future__ import annotations
 
 import json
+import logging
 from typing import Any, Mapping
 
 from sqlalchemy import exc as sa_exc
@@ -12,10 +13,12 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 
+from .. import timebox
 from ..errors import ScenarioError
 from . import store as store_mod
 
 PROBLEM = "application/problem+json"
+log = logging.getLogger("engine.service")
 
 # type -> (status, title, what it means: served at /problems/{type})
 PROBLEMS = {
@@ -43,6 +46,9 @@ PROBLEMS = {
                 "The replay did not finish within the server's time limit; try again later, or ask "
                 "for a shorter span (?until=)."),
     "busy": (503, "Register busy", "The register stayed busy through every retry; try again."),
+    "unavailable": (503, "Register unavailable",
+                    "The register's database cannot be reached or failed; try again later. The "
+                    "cause is in the server's log, never in the answer."),
     "internal": (500, "Internal error", "A bug of the engine or the service."),
 }
 
@@ -95,6 +101,14 @@ async def on_problem(request: Request, exc: Exception) -> Response:
     if isinstance(exc, sa_exc.TimeoutError):  # every pooled connection in use for 30 s
         return problem_response(request, Problem("busy", "the register is busy, try again",
                                                   headers={"Retry-After": "1"}))
+    if isinstance(exc, timebox.ReplayTimeout):
+        return problem_response(request, Problem("timeout", str(exc), headers={"Retry-After": "5"}))
+    if isinstance(exc, sa_exc.SQLAlchemyError):
+        # the database's address, user or message stay in the log
+        log.error("database error on %s %s: %s: %s", request.method, request.url.path,
+                  type(exc).__name__, _first_line(exc))
+        return problem_response(request, Problem("unavailable", "the register's database is unavailable",
+                                                  headers={"Retry-After": "5"}))
     if isinstance(exc, HTTPException):
         kind = {404: "not-found", 405: "method-not-allowed", 413: "too-large"}.get(exc.status_code)
         if kind is not None:
@@ -103,10 +117,17 @@ async def on_problem(request: Request, exc: Exception) -> Response:
                                     "status": exc.status_code, "detail": str(exc.detail),
                                     "instance": request.url.path}) + "\n",
                         status_code=exc.status_code, media_type=PROBLEM, headers=exc.headers)
-    # a bug of ours: still one line, never a traceback
+    # a bug of ours: still one line, never a traceback (the traceback is in the log)
+    log.error("internal error on %s %s", request.method, request.url.path, exc_info=exc)
     return problem_response(request, Problem("internal", f"internal error: {type(exc).__name__}: {exc}"))
 
 
 # What the application hands to Starlette: every exception it may raise, to the one handler.
 HANDLED = (Exception, HTTPException, Problem, ScenarioError, store_mod.NotFound, store_mod.KeyReused,
-           store_mod.StaleVersion, store_mod.TooManyEvents, store_mod.Busy, sa_exc.TimeoutError)
+           store_mod.StaleVersion, store_mod.TooManyEvents, store_mod.Busy, sa_exc.TimeoutError,
+           sa_exc.SQLAlchemyError, timebox.ReplayTimeout)
+
+
+def _first_line(e: BaseException) -> str:
+    text = str(e).strip()
+    return text.splitlines()[0] if text else type(e).__name__

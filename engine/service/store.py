@@ -32,7 +32,7 @@ import threading
 import time
 import uuid
 from decimal import Decimal
-from typing import Any, Mapping, Sequence
+from typing import Any, Callable, Mapping, Sequence
 
 import attrs
 import sqlalchemy as sa
@@ -275,10 +275,13 @@ class Store:
         return self._retrying(work)
 
     def append(self, cid: str, ev: Mapping, *, key: str | None = None,
-               expected: int | None = None) -> Appended:
+               expected: int | None = None,
+               check: Callable[[Mapping, tuple[str, ...]], None] | None = None) -> Appended:
         """Append one event. A known ``key`` answers as the first time (before ``expected`` is
         looked at) or raises :class:`KeyReused`; ``expected`` (If-Match) must be the last
-        version, else :class:`StaleVersion`."""
+        version, else :class:`StaleVersion`. ``check(header, texts)``, given the header and
+        every event text the convention would then hold (this one last), is called inside the
+        write transaction, after every other test: what it raises stores nothing."""
         text = dumps(ev)
         digest = body_hash(ev)
 
@@ -298,11 +301,26 @@ class Store:
                 raise StaleVersion(expected, current)
             if current >= self.max_events:
                 raise TooManyEvents(self.max_events)
+            if check is not None:
+                self._check_with(conn, cid, text, check)
             conn.execute(events.insert().values(convention_id=cid, version=current + 1, body=text,
                                                 idempotency_key=key, body_hash=digest, created=_now()))
             return Appended(current + 1, False)
 
         return self._retrying(work)
+
+    def _check_with(self, conn, cid: str, text: str, check: Callable) -> None:
+        """The poison-proof append's test, from the transaction that will insert the event: the
+        convention as it would be (the voided events left out), read under the write lock."""
+        header = conn.execute(sa.select(conventions.c.header).where(conventions.c.id == cid)).scalar_one()
+        texts = conn.execute(sa.select(events.c.body).where(events.c.convention_id == cid)
+                             .order_by(events.c.version)).scalars().all()
+        check(loads(header), tuple(texts) + (text,))
+
+    def ping(self) -> None:
+        """Raise unless the database answers (``/readyz``)."""
+        with self.engine.connect() as conn:
+            conn.execute(sa.text("SELECT 1"))
 
     def version(self, cid: str) -> int:
         with self._read() as conn:
