@@ -378,8 +378,12 @@ def cmd_serve(args) -> str:
     for key, value in (("body", args.max_body), ("events", args.max_events), ("replay_seconds", args.replay_timeout)):
         if value is not None:
             os.environ[env[key]] = str(value)
+    from .service.server import ServiceH11Protocol, log_config
+
+    # the service's protocol (request head limit, problem 400s) and its JSON access log
     uvicorn.run("engine.service:app_from_env", factory=True, host=args.host, port=args.port,
-                workers=args.workers, timeout_graceful_shutdown=10)
+                workers=args.workers, timeout_graceful_shutdown=10, http=ServiceH11Protocol,
+                log_config=log_config(), access_log=False)
     return ""
 
 

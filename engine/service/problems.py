@@ -25,6 +25,12 @@ PROBLEMS = {
     "invalid-body": (400, "The body is not JSON or YAML",
                      "The body could not be read: it is not UTF-8, not JSON, or (with Content-Type: "
                      "application/yaml) not YAML. The detail gives the line."),
+    "invalid-request": (400, "Not an HTTP request",
+                        "The server could not read the request itself (its request line or "
+                        "headers); it answers this and closes the connection."),
+    "timeout-head": (408, "Request head too slow",
+                     "The connection did not send a complete request head (request line and "
+                     "headers) within the server's limit; it is closed."),
     "invalid-parameter": (400, "Invalid parameter",
                           "A query parameter or a header (Idempotency-Key, If-Match) is malformed."),
     "invalid-scenario": (422, "The engine refuses the input",
