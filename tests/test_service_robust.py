@@ -341,3 +341,76 @@ def test_health_readiness_metrics_and_request_ids(client, caplog):
     assert 'convention_http_request_seconds_bucket{le="+Inf",method="GET",route="/v1/rules"} 1.0' in text
     assert 'convention_replays_total{outcome="ok"} 1.0' in text
     assert "convention_replay_seconds_count 1.0" in text
+
+
+# --------------------------------------------------------------------------- voiding
+
+
+def test_a_voided_event_is_kept_recorded_and_skipped_by_the_replay(client, tmp_path):
+    cid = _convention(client, AMENDMENT)
+    n = _version(client, cid)
+    timeline = client.get(f"/v1/conventions/{cid}/timeline").content
+    wrong = {"date": "2026-03-01", "type": "payment", "amount": "777.00"}
+    assert client.post(f"/v1/conventions/{cid}/events", json=wrong).json() == {"version": n + 1}
+    assert client.get(f"/v1/conventions/{cid}/timeline").content != timeline
+
+    r = client.post(f"/v1/conventions/{cid}/events/{n + 1}/void", json={"reason": "entered twice"})
+    assert r.status_code == 200, r.text
+    voided = r.json()["voided"]
+    assert voided["by"] == "operator" and voided["reason"] == "entered twice" and voided["at"].endswith("Z")
+    # the replay skips it: the timeline is the one before, and it equals `convention run` of
+    # the register's document (the voided event's line left empty, the others on their lines)
+    assert client.get(f"/v1/conventions/{cid}/timeline").content == timeline
+    doc = client.get(f"/v1/conventions/{cid}/scenario").text
+    assert doc.count("\n") == n + 1 and "777.00" not in doc
+    path = tmp_path / "doc.json"
+    path.write_text(doc)
+    code, out, _ = run_cli("run", str(path), "--format", "json")
+    assert code == 0 and out.encode() == timeline
+    # kept, and visible with who, when and why
+    history = client.get(f"/v1/conventions/{cid}/events").json()
+    assert history["version"] == n + 1 and len(history["events"]) == n + 1
+    assert history["events"][-1]["event"] == wrong and history["events"][-1]["voided"] == voided
+    assert all(e["voided"] is None for e in history["events"][:-1])
+    # once only; the version stays (a void is not an event)
+    problem(client.post(f"/v1/conventions/{cid}/events/{n + 1}/void", json={"reason": "again"}), 409, "already-voided")
+    assert _version(client, cid) == n + 1
+    # an append after it takes the next version; its line is its version
+    assert client.post(f"/v1/conventions/{cid}/events", json=wrong).json() == {"version": n + 2}
+    doc = client.get(f"/v1/conventions/{cid}/scenario").text
+    assert doc.split("\n")[n + 1].startswith('{"date": "2026-03-01"') and doc.split("\n")[n] == ""
+
+
+def test_a_void_is_refused_when_it_would_break_the_replay_or_is_malformed(client, monkeypatch):
+    cid = _convention(client, AMENDMENT)
+    n = _version(client, cid)
+    for bad, status in ((f"{n + 1}", 404), ("0", 400), ("²", 400), ("x", 400)):
+        r = client.post(f"/v1/conventions/{cid}/events/{bad}/void", json={"reason": "r"})
+        problem(r, status)
+    problem(client.post(f"/v1/conventions/nope/events/1/void", json={"reason": "r"}), 404)
+    for body in ({}, {"reason": ""}, {"reason": 3}, {"reason": "r", "by": "me"}, {"reason": "x" * 1001}):
+        problem(client.post(f"/v1/conventions/{cid}/events/1/void", json=body), 422, "invalid-scenario")
+    # the authorization hook refuses: nothing voided
+    from engine.service import problems, voiding
+
+    def nobody(request):
+        raise problems.Problem("forbidden", "voiding an event is for an administrator")
+    monkeypatch.setattr(voiding, "void_actor", nobody)
+    problem(client.post(f"/v1/conventions/{cid}/events/1/void", json={"reason": "r"}), 403, "forbidden")
+    assert all(e["voided"] is None for e in client.get(f"/v1/conventions/{cid}/events").json()["events"])
+
+
+def test_a_void_that_would_break_the_replay_stores_nothing(tmp_path):
+    """The void's check sees the convention without the event, in the write transaction."""
+    store = Store(f"sqlite:///{tmp_path / 'r.db'}")
+    cid, _, _ = store.create({"scenario": 1}, [{"n": 1}, {"n": 2}])
+    seen = []
+
+    def refuse(header, texts):
+        seen.append(texts)
+        raise ValueError("no")
+
+    with pytest.raises(ValueError):
+        store.void(cid, 1, by="a", reason="r", check=refuse)
+    assert seen == [(None, '{"n": 2}')]
+    assert [e["voided"] for e in store.history(cid)] == [None, None]

@@ -45,7 +45,7 @@ from ..api import load_scenario, replay
 from ..deadlines import to_ics
 from ..errors import ScenarioError
 from ..loader import load_event
-from . import bodies
+from . import bodies, voiding
 from . import store as store_mod
 from .bodies import REQUEST, Document
 from .limits import ENV, Limits, limits_from_env
@@ -60,12 +60,16 @@ __all__ = ["create_app", "app_from_env", "register_document", "rules_json"]
 # --------------------------------------------------------------------------- the register's document
 
 
-def register_document(header: Mapping, event_texts: Sequence[str]) -> str:
+def register_document(header: Mapping, event_texts: Sequence[str | None]) -> str:
     """The scenario of a stored convention as one JSON (and so YAML) text: the header on line 1
-    with ``events`` last, event N on line N."""
+    with ``events`` last, event N on line N. A voided event (None) leaves its line empty: the
+    replay skips it and the events after it keep their lines."""
     inner = store_mod.dumps({k: v for k, v in header.items() if k != "events"})[1:-1]
     head = "{" + inner + (", " if inner else "") + '"events": ['
-    return head + ",\n".join(event_texts) + "]}\n"
+    live = [i for i, t in enumerate(event_texts) if t is not None]
+    last = live[-1] if live else -1
+    lines = ["" if t is None else t + ("," if i < last else "") for i, t in enumerate(event_texts)]
+    return head + "\n".join(lines) + "]}\n"
 
 
 # --------------------------------------------------------------------------- answers
@@ -241,7 +245,11 @@ class Service:
         out["errors"] = errors
         return out
 
-    def replays_with(self, header: Mapping, texts: tuple[str, ...]) -> None:
+    def replays_without(self, header: Mapping, texts: tuple[str | None, ...]) -> None:
+        """A void's test: the convention must still replay without the event."""
+        self.replays_with(header, texts, "without this event")
+
+    def replays_with(self, header: Mapping, texts: tuple[str | None, ...], change: str = "with this event") -> None:
         """The poison-proof append's test (called by the store inside the write transaction, the
         new event last in ``texts``): the convention must still replay with the event, and every
         read that can fail must still answer (the timeline to its usual horizon,
@@ -256,11 +264,11 @@ class Service:
                 # is a replay of the same events cut at that day
                 to_ics(application.deadlines(s, bodies.today()))
         except ScenarioError as e:
-            raise ScenarioError(REQUEST, 0, f"with this event the convention no longer replays: {e.message}") from None
+            raise ScenarioError(REQUEST, 0, f"{change} the convention no longer replays: {e.message}") from None
         except timebox.ReplayTimeout:
             raise
         except Exception as e:  # e.g. a date past the calendar's last year: never stored
-            raise ScenarioError(REQUEST, 0, "with this event the convention no longer replays: "
+            raise ScenarioError(REQUEST, 0, f"{change} the convention no longer replays: "
                                             f"{type(e).__name__}: {_first_line(e)}") from None
 
 
@@ -366,6 +374,25 @@ def create_app(db: str | Store = store_mod.DEFAULT_URL, *, limits: Limits = Limi
         if done.replayed:
             headers["Idempotent-Replayed"] = "true"
         return _json({"version": done.version}, 201, headers)
+
+    async def events_endpoint(request: Request) -> Response:
+        cid = request.path_params["id"]
+        history = await svc.thread(store.history, cid)
+        return _json({"id": cid, "version": len(history), "events": history},
+                     headers=_etag(len(history)))
+
+    async def void_endpoint(request: Request) -> Response:
+        cid = request.path_params["id"]
+        version = bodies.version_param(request.path_params["n"])
+        by = voiding.void_actor(request)  # admin only: the authorization hook
+        doc = await svc.document(request)
+        reason = voiding.void_reason(doc.value)
+
+        def work():
+            return store.void(cid, version, by=by, reason=reason, check=svc.replays_without)
+
+        voided = await svc.thread(work)
+        return _json({"version": version, "voided": voided})
 
     async def convention_endpoint(request: Request) -> Response:
         cid = request.path_params["id"]
@@ -494,6 +521,7 @@ def create_app(db: str | Store = store_mod.DEFAULT_URL, *, limits: Limits = Limi
         "getTimeline": timeline_endpoint, "getState": state_endpoint,
         "getDeadlines": deadlines_endpoint, "getDeadlinesCalendar": ics_endpoint,
         "portfolioDeadlines": portfolio_endpoint,
+        "listEvents": events_endpoint, "voidEvent": void_endpoint,
         "healthz": healthz_endpoint, "readyz": readyz_endpoint, "metrics": metrics_endpoint,
     }
     # Each route as the OpenAPI document declares it (one declaration: engine/service/openapi.py).

@@ -256,6 +256,13 @@ def idempotency_key(request: Request) -> str | None:
 _VERSION = re.compile(r"^[0-9]{1,9}$")
 
 
+def version_param(text: str) -> int:
+    """An event's version in a path: 1 to 9 ASCII digits, not 0."""
+    if not _VERSION.match(text) or int(text) == 0:
+        raise Problem("invalid-parameter", f"expected an event's version (1, 2...), got {Y.short(text)!r}")
+    return int(text)
+
+
 def if_match(request: Request) -> int | None:
     text = request.headers.get("if-match")
     if text is None:

@@ -441,6 +441,47 @@ class Portfolio:
 
 
 @attrs.frozen
+class Void:
+    """Who voided an event, when and why."""
+
+    by: str = field("who voided it (the administrator's key name)")
+    at: str = field("when (UTC)", format="date-time")
+    reason: str = field()
+
+
+@attrs.frozen
+class StoredEvent:
+    version: int = field(minimum=1)
+    event: Any = field("the event as received", type="object")
+    created: str = field("when it was stored (UTC)", format="date-time")
+    voided: Void | None = field("null, or the void: the replay skips the event")
+
+
+@attrs.frozen
+class Events:
+    """`GET /v1/conventions/{id}/events`: every stored event, voided ones included."""
+
+    id: str = field()
+    version: int = field(minimum=0)
+    events: tuple[StoredEvent, ...] = field()
+
+
+@attrs.frozen
+class VoidRequest:
+    """The body of a void."""
+
+    reason: str = field("why the event is voided (1 to 1000 characters)", minLength=1, maxLength=1000)
+
+    EXAMPLE = {"reason": "entered twice by mistake"}
+
+
+@attrs.frozen
+class Voided:
+    version: int = field(minimum=1)
+    voided: Void = field()
+
+
+@attrs.frozen
 class Health:
     """`/healthz` and `/readyz`."""
 
@@ -448,4 +489,4 @@ class Health:
 
 
 MODELS = (Problem, Scenario, Event, Timeline, Check, RulesList, RulesFile, Created, Version,
-          Convention, State, Deadlines, Portfolio, Health)
+          Convention, State, Deadlines, Portfolio, Health, Events, VoidRequest, Voided)

@@ -21,7 +21,8 @@ __all__ = ["Param", "Answer", "Operation", "OPERATIONS", "openapi"]
 
 _DATE = {"type": "string", "format": "date"}
 _VERSION_HEADER = {"ETag": {"description": "the convention's version N", "schema": {"type": "string"}}}
-_ERRORS = {400: "malformed body or parameter", 404: "unknown id", 409: "too many events",
+_ERRORS = {400: "malformed body or parameter", 403: "not allowed", 404: "unknown id",
+           409: "too many events, or voided already",
            412: "stale If-Match", 413: "body over the limit", 422: "refused by the engine",
            503: "replay over the time limit, or the register busy or unavailable"}
 
@@ -150,6 +151,15 @@ OPERATIONS: tuple[Operation, ...] = (
                       Param("If-Match", "header", "the version the client last read (bare number)",
                             schema={"type": "string", "pattern": "^[0-9]{1,9}$"})),
               body=models.Event, errors=(400, 404, 409, 412, 413, 422, 503)),
+    Operation("GET", "/v1/conventions/{id}/events", "listEvents",
+              "Every stored event with when it arrived and its void, if any",
+              Answer("the events, voided ones included", models.Events, etag=True),
+              params=(_CID,), errors=(404, 503)),
+    Operation("POST", "/v1/conventions/{id}/events/{n}/void", "voidEvent",
+              "Void an event (administrators): recorded, never erased; the replay skips it",
+              Answer("voided", models.Voided),
+              params=(_CID, Param("n", "path", "the event's version", schema={"type": "string", "pattern": "^[0-9]{1,9}$"})),
+              body=models.VoidRequest, errors=(400, 403, 404, 409, 413, 422, 503)),
     Operation("GET", "/v1/conventions/{id}/timeline", "getTimeline",
               "The replay of the stored scenario and events",
               Answer("byte for byte `convention run --format json`", models.Timeline, etag=True),

@@ -45,6 +45,8 @@ PROBLEMS = {
                       "If-Match names a version that is not the convention's last one: read it again."),
     "too-many-events": (409, "Too many events",
                         "The convention holds the most events the server keeps for one convention."),
+    "forbidden": (403, "Not allowed", "The caller may not do this (voiding an event is for an administrator)."),
+    "already-voided": (409, "Already voided", "The event was voided already; a void is never undone nor repeated."),
     "not-found": (404, "Not found", "No such convention, rules file or path."),
     "method-not-allowed": (405, "Method not allowed", "This path does not answer this method."),
     "too-large": (413, "Body too large", "The body is larger than the server's limit."),
@@ -91,6 +93,10 @@ async def on_problem(request: Request, exc: Exception) -> Response:
         return problem_response(request, scenario_problem(exc))
     if isinstance(exc, store_mod.NotFound):
         return problem_response(request, Problem("not-found", f"no convention {exc.args[0]!r}"))
+    if isinstance(exc, store_mod.NoSuchEvent):
+        return problem_response(request, Problem("not-found", f"no event {exc.args[0]} in this convention"))
+    if isinstance(exc, store_mod.AlreadyVoided):
+        return problem_response(request, Problem("already-voided", f"event {exc.args[0]} is voided already"))
     if isinstance(exc, store_mod.KeyReused):
         return problem_response(request, Problem(
             "key-reused", f"Idempotency-Key {exc.args[0]!r} was already used with another body"))
@@ -131,7 +137,7 @@ async def on_problem(request: Request, exc: Exception) -> Response:
 # What the application hands to Starlette: every exception it may raise, to the one handler.
 HANDLED = (Exception, HTTPException, Problem, ScenarioError, store_mod.NotFound, store_mod.KeyReused,
            store_mod.StaleVersion, store_mod.TooManyEvents, store_mod.Busy, sa_exc.TimeoutError,
-           sa_exc.SQLAlchemyError, timebox.ReplayTimeout)
+           sa_exc.SQLAlchemyError, timebox.ReplayTimeout, store_mod.NoSuchEvent, store_mod.AlreadyVoided)
 
 
 def _first_line(e: BaseException) -> str:

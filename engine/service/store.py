@@ -71,6 +71,17 @@ events = sa.Table(
 )
 
 
+voids = sa.Table(
+    "voids", metadata,
+    sa.Column("convention_id", sa.String(64), primary_key=True),
+    sa.Column("version", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("by", sa.String(255), nullable=False),  # who voided it (the admin's key name)
+    sa.Column("at", sa.String(32), nullable=False),  # ISO 8601, UTC
+    sa.Column("reason", sa.Text, nullable=False),
+    sa.ForeignKeyConstraint(["convention_id", "version"], ["events.convention_id", "events.version"]),
+)
+
+
 # --------------------------------------------------------------------------- errors
 
 
@@ -95,6 +106,14 @@ class TooManyEvents(ValueError):
     def __init__(self, limit: int):
         super().__init__(f"a convention holds at most {limit} events")
         self.limit = limit
+
+
+class NoSuchEvent(LookupError):
+    """No event at this version of the convention."""
+
+
+class AlreadyVoided(ValueError):
+    """The event was voided already (a void is never undone nor repeated)."""
 
 
 class Busy(RuntimeError):
@@ -313,9 +332,52 @@ class Store:
         """The poison-proof append's test, from the transaction that will insert the event: the
         convention as it would be (the voided events left out), read under the write lock."""
         header = conn.execute(sa.select(conventions.c.header).where(conventions.c.id == cid)).scalar_one()
-        texts = conn.execute(sa.select(events.c.body).where(events.c.convention_id == cid)
-                             .order_by(events.c.version)).scalars().all()
-        check(loads(header), tuple(texts) + (text,))
+        check(loads(header), _live_texts(conn, cid) + (text,))
+
+    # ---------------------------------------------------------------- voiding
+
+    def void(self, cid: str, version: int, *, by: str, reason: str,
+             check: Callable[[Mapping, tuple[str | None, ...]], None] | None = None) -> dict:
+        """Void event ``version``: a row of ``voids`` (who, when, why); the event stays, the
+        replay skips it. ``check(header, texts)`` sees the convention without it, inside the
+        write transaction: what it raises voids nothing."""
+
+        def work(conn):
+            if conn.execute(sa.select(conventions.c.id).where(conventions.c.id == cid)).first() is None:
+                raise NotFound(cid)
+            if conn.execute(sa.select(events.c.version).where(
+                    events.c.convention_id == cid, events.c.version == version)).first() is None:
+                raise NoSuchEvent(version)
+            if conn.execute(sa.select(voids.c.version).where(
+                    voids.c.convention_id == cid, voids.c.version == version)).first() is not None:
+                raise AlreadyVoided(version)
+            if check is not None:
+                header = conn.execute(sa.select(conventions.c.header)
+                                      .where(conventions.c.id == cid)).scalar_one()
+                texts = list(_live_texts(conn, cid))
+                texts[version - 1] = None
+                check(loads(header), tuple(texts))
+            row = {"by": by, "at": _now(), "reason": reason}
+            conn.execute(voids.insert().values(convention_id=cid, version=version, **row))
+            return row
+
+        return self._retrying(work)
+
+    def history(self, cid: str) -> list[dict]:
+        """Every event as stored, in version order, each with when it arrived and its void
+        (``None``, or who voided it, when and why)."""
+        with self._read() as conn:
+            if conn.execute(sa.select(conventions.c.id).where(conventions.c.id == cid)).first() is None:
+                raise NotFound(cid)
+            rows = conn.execute(
+                sa.select(events.c.version, events.c.body, events.c.created, voids.c.by, voids.c.at,
+                          voids.c.reason)
+                .select_from(events.outerjoin(voids, sa.and_(voids.c.convention_id == events.c.convention_id,
+                                                             voids.c.version == events.c.version)))
+                .where(events.c.convention_id == cid).order_by(events.c.version)).all()
+        return [{"version": r.version, "event": loads(r.body), "created": r.created,
+                 "voided": None if r.at is None else {"by": r.by, "at": r.at, "reason": r.reason}}
+                for r in rows]
 
     def ping(self) -> None:
         """Raise unless the database answers (``/readyz``)."""
@@ -349,16 +411,16 @@ class Store:
         # versions are 1..N without gap: each insert took max + 1 under the write lock or the key
         return Stored(cid, loads(row.header), tuple(loads(b.body) for b in bodies), row.created)
 
-    def event_texts(self, cid: str) -> tuple[Mapping, tuple[str, ...], str]:
-        """The header, the events' JSON texts as stored (version order) and the creation time."""
+    def event_texts(self, cid: str) -> tuple[Mapping, tuple[str | None, ...], str]:
+        """The header, the events' JSON texts as stored (version order; None for a voided one)
+        and the creation time."""
         with self._read() as conn:
             row = conn.execute(sa.select(conventions.c.header, conventions.c.created)
                                .where(conventions.c.id == cid)).first()
             if row is None:
                 raise NotFound(cid)
-            bodies = conn.execute(sa.select(events.c.body).where(events.c.convention_id == cid)
-                                  .order_by(events.c.version)).scalars().all()
-        return loads(row.header), tuple(bodies), row.created
+            bodies = _live_texts(conn, cid)
+        return loads(row.header), bodies, row.created
 
     def ids(self) -> list[str]:
         with self._read() as conn:
@@ -370,6 +432,16 @@ class Store:
         with self._read() as conn:
             return list(conn.execute(sa.select(events.c.version).where(events.c.convention_id == cid)
                                      .order_by(events.c.version)).scalars())
+
+
+def _live_texts(conn, cid: str) -> tuple[str | None, ...]:
+    """The events' texts in version order, None for a voided one."""
+    rows = conn.execute(
+        sa.select(events.c.body, voids.c.version.label("voided"))
+        .select_from(events.outerjoin(voids, sa.and_(voids.c.convention_id == events.c.convention_id,
+                                                     voids.c.version == events.c.version)))
+        .where(events.c.convention_id == cid).order_by(events.c.version)).all()
+    return tuple(None if r.voided is not None else r.body for r in rows)
 
 
 class _Tx:
