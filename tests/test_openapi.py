@@ -61,7 +61,7 @@ def test_the_application_serves_exactly_the_documented_operations(client):
     served = {(m, r.path) for r in client.app.routes for m in r.methods if m != "HEAD"}
     documented = {(m.upper(), p) for p, ops in DOC["paths"].items() for m in ops}
     assert served == documented
-    assert len(documented) == 15
+    assert len(documented) == 20  # 15, then the events, a void, health, readiness, metrics
 
 
 def test_every_schema_is_a_model_and_every_ref_resolves():
@@ -134,3 +134,18 @@ def test_the_register_and_the_rules_answers_fit(client):
     for answer in (client.get("/v1/conventions/nope"), client.get("/v1/rules/nope"),
                    client.post("/v1/replay", content="{")):
         fits("Problem", answer.json())
+
+
+def test_the_events_a_void_and_the_operations_answers_fit(client):
+    with open(pathlib.Path(ROOT, "scenarios", "amendment.yaml"), encoding="utf-8") as f:
+        cid = client.post("/v1/conventions", content=f.read(), headers=YAML).json()["id"]
+    start = client.get(f"/v1/conventions/{cid}/timeline").json()["start"]
+    v = client.post(f"/v1/conventions/{cid}/events", json={"date": start, "type": "payment", "amount": "1.00"})
+    fits("Voided", client.post(f"/v1/conventions/{cid}/events/{v.json()['version']}/void",
+                               json={"reason": "a test"}).json())
+    events = client.get(f"/v1/conventions/{cid}/events").json()
+    fits("Events", events)
+    assert events["events"][-1]["voided"] is not None
+    fits("Health", client.get("/healthz").json())
+    fits("Health", client.get("/readyz").json())
+    fits("Problem", client.post(f"/v1/conventions/{cid}/events/1/void", json={}).json())
