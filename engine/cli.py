@@ -151,6 +151,9 @@ def _parser() -> argparse.ArgumentParser:
                      help="most events one convention may hold (default 10000)")
     srv.add_argument("--replay-timeout", dest="replay_timeout", metavar="SECONDS",
                      type=_count_arg("timeout", 1, 3600), help="longest replay of one request (default 10)")
+    srv.add_argument("--header-timeout", dest="header_timeout", metavar="SECONDS",
+                     type=_count_arg("timeout", 1, 3600),
+                     help="time a connection has to send a complete request head (default 30)")
     return p
 
 
@@ -375,7 +378,8 @@ def cmd_serve(args) -> str:
 
     env = service.ENV
     os.environ[env["db"]] = args.db
-    for key, value in (("body", args.max_body), ("events", args.max_events), ("replay_seconds", args.replay_timeout)):
+    for key, value in (("body", args.max_body), ("events", args.max_events), ("replay_seconds", args.replay_timeout),
+                       ("header_seconds", args.header_timeout)):
         if value is not None:
             os.environ[env[key]] = str(value)
     from .service.server import ServiceH11Protocol, log_config
