@@ -94,10 +94,10 @@ def test_strings_and_durations_are_bounded():
     assert "more than the limit" in e.value.detail
     with pytest.raises(Exception) as e:
         bodies.read_document(b'{"set": {"payment_term": "P9000Y"}}', False)
-    assert "P9000Y" in e.value.detail and "longer than 300 years" in e.value.detail
+    assert "P9000Y" in e.value.detail and "longer than 100 years" in e.value.detail
     with pytest.raises(Exception) as e:  # in YAML too
         bodies.read_document(b"set: {payment_term: P9000Y}", True)
-    assert "longer than 300 years" in e.value.detail
+    assert "longer than 100 years" in e.value.detail
     assert bodies.read_document(b'{"t": "P30D"}', False).value == {"t": "P30D"}
 
 
@@ -141,22 +141,50 @@ def test_duplicate_keys_are_refused_everywhere(client, route):
 # --------------------------------------------------------------------------- poison-proof appends
 
 
-def test_an_append_that_breaks_the_replay_is_refused_and_nothing_is_stored(client, monkeypatch):
-    """The P9000Y amendment of the issue, let through the parser's duration bound: the replay
-    before commit refuses it (today's reads would answer 500 `year 11027 is out of range`)."""
+def test_the_p9000y_amendment_is_refused_and_nothing_is_stored(client, monkeypatch):
+    """The issue's P9000Y amendment (accepted with 201 before, then every read 500): refused,
+    by the body's bounds and, past them, by the engine's reader."""
+    cid = _convention(client, AMENDMENT)
+    before = _version(client, cid)
+    poison = {"date": "2026-06-01", "type": "amendment", "ref": "Avenant 9", "effective": "2026-07-01",
+              "set": {"contribution": {"payment_term": "P9000Y"}}}
+    problem(client.post(f"/v1/conventions/{cid}/events", json=poison), 422, "invalid-scenario")
     monkeypatch.setattr(limits_mod, "DURATION_YEARS", 100_000)
+    problem(client.post(f"/v1/conventions/{cid}/events", json=poison), 422, "invalid-scenario")
+    assert _version(client, cid) == before
+    for read_path in ("timeline", "state", "deadlines", "deadlines.ics"):
+        assert client.get(f"/v1/conventions/{cid}/{read_path}").status_code == 200
+
+
+def test_an_append_that_breaks_a_read_is_refused_and_nothing_is_stored(client, monkeypatch):
+    """An event the reader accepts but with which a read would fail (as `year 11027 is out of
+    range` did): the replay before commit refuses it with the engine's message."""
+    from decimal import Decimal
+
+    from engine import application
+
     cid = _convention(client, AMENDMENT)
     before = _version(client, cid)
     timeline = client.get(f"/v1/conventions/{cid}/timeline").content
-    poison = {"date": "2026-06-01", "type": "amendment", "ref": "Avenant 9", "effective": "2026-07-01",
-              "set": {"contribution": {"payment_term": "P9000Y"}}}
-    detail = problem(client.post(f"/v1/conventions/{cid}/events", json=poison), 422, "invalid-scenario")["detail"]
-    assert detail.startswith("<request>:0: with this event the convention no longer replays: "), detail
+    real = application.deadlines
+
+    def failing(s, as_of):  # a read that breaks on one amount, as a far date broke them
+        if any(getattr(e, "amount", None) == Decimal("666.00") for e in s.events):
+            raise OverflowError("date value out of range")
+        return real(s, as_of)
+
+    monkeypatch.setattr(application, "deadlines", failing)
+    r = client.post(f"/v1/conventions/{cid}/events", json={"date": "2026-06-01", "type": "payment",
+                                                            "amount": "666.00"})
+    detail = problem(r, 422, "invalid-scenario")["detail"]
+    assert detail == ("<request>:0: with this event the convention no longer replays: "
+                      "OverflowError: date value out of range"), detail
     assert _version(client, cid) == before
     assert client.get(f"/v1/conventions/{cid}/timeline").content == timeline
-    for read_path in ("state", "deadlines", "deadlines.ics"):
-        assert client.get(f"/v1/conventions/{cid}/{read_path}?as_of=2027-01-01&on=2027-01-01").status_code == 200
-    assert client.get("/v1/deadlines?before=2030-01-01").json()["errors"] == []
+    assert client.get(f"/v1/conventions/{cid}/deadlines").status_code == 200
+    ok = client.post(f"/v1/conventions/{cid}/events", json={"date": "2026-06-01", "type": "payment",
+                                                             "amount": "667.00"})
+    assert ok.status_code == 201 and ok.json() == {"version": before + 1}
 
 
 def test_the_replay_before_commit_runs_in_the_write_transaction(tmp_path):
@@ -191,7 +219,7 @@ def test_the_portfolio_reports_a_convention_that_cannot_be_replayed_and_goes_on(
         r = c.get("/v1/deadlines?as_of=2026-01-01&before=2030-01-01")
         assert r.status_code == 200, r.text
         out = r.json()
-        assert [e["id"] for e in out["errors"]] == [bad] and "out of range" in out["errors"][0]["error"]
+        assert [e["id"] for e in out["errors"]] == [bad] and "payment_term" in out["errors"][0]["error"]
         assert {d["id"] for d in out["deadlines"]} == {good}
 
 

@@ -16,7 +16,7 @@ MiB = 1024 * 1024
 NUMBER_CHARS = 40  # characters of a number literal (digits, sign, point, exponent)
 NUMBER_EXPONENT = 30  # |adjusted exponent| of a number: 1E+31 and 1E-31 are refused
 STRING_CHARS = 10_000  # characters of one string (a name, a reason, a date, a duration)
-DURATION_YEARS = 300  # the span of a duration (P300Y, P3600M...): the engine's years are 1900-2200
+DURATION_YEARS = 100  # the span of a duration (P100Y, P1200M...): the engine's own bound
 
 
 @attrs.frozen
