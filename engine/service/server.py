@@ -53,14 +53,14 @@ class ServiceH11Protocol(H11Protocol):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        if self.head_seconds is None:
-            self.head_seconds = limits_from_env().header_seconds
+        self._head_limit: float = (limits_from_env().header_seconds if self.head_seconds is None
+                                   else self.head_seconds)
         self._head_timer: asyncio.TimerHandle | None = None
 
     def _arm_head_timer(self) -> None:
         if self._head_timer is not None:
             self._head_timer.cancel()
-        self._head_timer = self.loop.call_later(self.head_seconds, self._head_timeout)
+        self._head_timer = self.loop.call_later(self._head_limit, self._head_timeout)
 
     def _head_timeout(self) -> None:
         self._head_timer = None
@@ -69,7 +69,7 @@ class ServiceH11Protocol(H11Protocol):
             return
         if self.conn.our_state is h11.IDLE:  # nothing answered on this cycle: say why
             self._send_problem(408, "timeout-head",
-                               f"no complete request head within {self.head_seconds:g} s")
+                               f"no complete request head within {self._head_limit:g} s")
         self.transport.close()
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
