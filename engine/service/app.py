@@ -527,7 +527,7 @@ def create_app(db: str | Store = store_mod.DEFAULT_URL, *, limits: Limits = Limi
     # Each route as the OpenAPI document declares it (one declaration: engine/service/openapi.py).
     if set(endpoints) != {op.operation_id for op in OPERATIONS}:
         raise RuntimeError("every endpoint needs its declaration in OPERATIONS, and every declaration its endpoint")
-    routes = [Route(op.path, endpoints[op.operation_id], methods=[op.method]) for op in OPERATIONS]
+    routes = _routes({(op.path, op.method): endpoints[op.operation_id] for op in OPERATIONS})
     handlers = {kind: on_problem for kind in HANDLED}
     app = Starlette(routes=routes, exception_handlers=handlers)
     app.add_middleware(RequestIds, metrics=metrics, router=app.router)
@@ -535,6 +535,27 @@ def create_app(db: str | Store = store_mod.DEFAULT_URL, *, limits: Limits = Limi
     app.state.limits = limits
     app.state.metrics = metrics
     return app
+
+
+def _routes(by_path_method: Mapping[tuple[str, str], Callable]) -> list[Route]:
+    """One route per path, answering each of its methods (so that a 405's ``Allow`` lists them
+    all: ``GET`` and ``POST`` of ``/v1/conventions/{id}/events``)."""
+    paths: dict[str, dict[str, Callable]] = {}
+    for (path, method), endpoint in by_path_method.items():
+        paths.setdefault(path, {})[method] = endpoint
+    routes = []
+    for path, methods in paths.items():
+        if len(methods) == 1:
+            [(method, endpoint)] = methods.items()
+            routes.append(Route(path, endpoint, methods=[method]))
+            continue
+
+        async def dispatch(request: Request, methods: Mapping[str, Callable] = methods) -> Response:
+            # Starlette answers HEAD with the GET route (the body left out), and 405 before this
+            return await methods["GET" if request.method == "HEAD" else request.method](request)
+
+        routes.append(Route(path, dispatch, methods=list(methods)))
+    return routes
 
 
 def app_from_env() -> Starlette:
