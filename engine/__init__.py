@@ -7,7 +7,7 @@
 
 from .api import Session, load_scenario, replay
 from .errors import ScenarioError
-from .timeline import Contribution, Diagnostic, Entry, Period, Termination, Timeline
+from .core.timeline import Contribution, Diagnostic, Entry, Period, Termination, Timeline
 
 __version__ = "0.1.0"
 __all__ = ["load_scenario", "replay", "Session", "ScenarioError", "Timeline", "Period",

@@ -9,21 +9,21 @@ from __future__ import annotations
 import datetime as dt
 import os
 import threading
-from typing import Any, Mapping, cast
+from typing import Any, Mapping
 
 import attrs
 
-from .events import Event, Scenario
-from .loader import load_event as _load_event
-from .loader import load_scenario as _load
-from .replay import replay as _replay
-from .rulesfile import of_scenario as rules_of
-from .timeline import Timeline
+from .core.events import Event, Scenario
+from .conventions.loader import load_event as _load_event
+from .conventions.loader import load_scenario as _load
+from .core.replay import replay as _replay
+from .conventions.rulesfile import of_scenario as rules_of
+from .core.timeline import Timeline
 
 __all__ = ["load_scenario", "replay", "Session"]
 
 
-def load_scenario(source: str | os.PathLike | Mapping[str, Any], *, filename: str | None = None) -> Scenario:
+def load_scenario(source: str | bytes | os.PathLike | Mapping[str, Any], *, filename: str | None = None) -> Scenario:
     """A scenario from a file path, YAML/JSON text, or a mapping; raises :class:`ScenarioError`."""
     return _load(source, filename=filename)
 
@@ -50,17 +50,14 @@ class Session:
         return self._scenario
 
     def apply(self, event: Event | Mapping[str, Any]) -> Event:
-        """Add one fact: an :class:`~engine.events.Event`, or a mapping written as in a scenario
+        """Add one fact: an :class:`~engine.core.events.Event`, or a mapping written as in a scenario
         file (``{"date": "2027-01-20", "type": "payment", "amount": "1000.00"}``). An invalid
         mapping raises :class:`ScenarioError` and leaves the session unchanged."""
         with self._lock:
             seq = len(self._scenario.events)
             if isinstance(event, Mapping):
-                # Scenario.overrides is declared a tuple, but its converter (events.freeze) turns
-                # the mapping it is given into a read-only mapping
-                overrides = cast(Mapping[str, Any], self._scenario.overrides)
                 event = _load_event(event, rules=rules_of(self._scenario), seq=seq,
-                                    filename="<session>", overrides=overrides)
+                                    filename="<session>", overrides=self._scenario.overrides)
             else:
                 event = attrs.evolve(event, seq=seq)
             self._scenario = attrs.evolve(self._scenario, events=self._scenario.events + (event,))

@@ -21,18 +21,18 @@ from typing import Iterable, Sequence
 
 import attrs
 
-from . import batch as batch_mod
-from . import expect as expect_mod
-from . import whatif as whatif_mod
+from .answers import batch as batch_mod
+from .answers import expect as expect_mod
+from .answers import whatif as whatif_mod
 from .api import load_scenario, replay
-from .deadlines import (Arrears, Deadlines, Entry, arrears, entries, portfolio_ics,
+from .answers.deadlines import (Arrears, Deadlines, Entry, arrears, entries, portfolio_ics,
                         through_next_period_end, working_day_before)
 from .errors import ScenarioError
-from .events import Scenario
-from .money import fmt
-from .rulesfile import is_rules_file
-from .timeline import Period, Termination, Timeline, YearTotal
-from .whatif import WhatIf
+from .core.events import Scenario
+from .core.money import fmt
+from .conventions.rulesfile import is_rules_file
+from .core.timeline import Period, Termination, Timeline, YearTotal
+from .answers.whatif import WhatIf
 
 __all__ = ["State", "state", "deadlines", "Registered", "Due", "Portfolio", "portfolio",
            "Schedule", "schedule",
@@ -334,14 +334,14 @@ def check(paths: Sequence[str]) -> CheckReport:
 def whatif(scenario: Scenario, party: str, on: dt.date, reason: str | None = None,
            lang: str = "en") -> WhatIf:
     """The scenario replayed with a notice by ``party`` received on ``on``, beside the baseline
-    (`convention whatif`; :func:`engine.whatif.whatif`: ``reason`` one the rules file defines,
+    (`convention whatif`; :func:`engine.answers.whatif.whatif`: ``reason`` one the rules file defines,
     by its id or its label in English or ``lang``; raises ``UnknownReason`` otherwise)."""
     return whatif_mod.whatif(scenario, party, on, reason=reason, lang=lang)
 
 
 @attrs.frozen
 class Batch:
-    """One summary row per scenario file (`convention batch`): the rows of :mod:`engine.batch`,
+    """One summary row per scenario file (`convention batch`): the rows of :mod:`engine.answers.batch`,
     in the order of the sorted file list."""
 
     rows: tuple[dict, ...]

@@ -13,14 +13,15 @@ import os
 import pathlib
 import sys
 import tempfile
-from typing import Sequence
+from typing import Any, Sequence
 
-from . import __version__, application, i18n, render
+from . import __version__, application
+from .present import i18n, render
 from .api import load_scenario, replay
 from .errors import ScenarioError
-from .rulesfile import UnknownConvention
-from .rulesfile import of_scenario as rules_of
-from .yamlnodes import YEARS
+from .conventions.rulesfile import UnknownConvention
+from .conventions.rulesfile import of_scenario as rules_of
+from .conventions.yamlnodes import YEARS
 
 
 class UsageError(Exception):
@@ -263,7 +264,7 @@ def cmd_state(args) -> str:
 
 
 def cmd_deadlines(args) -> str | tuple[str, int, str]:
-    from .deadlines import to_ics
+    from .answers.deadlines import to_ics
 
     if os.path.isdir(args.file):
         return _portfolio(args)
@@ -292,7 +293,7 @@ def _portfolio(args) -> tuple[str, int, str]:
 
 
 def cmd_whatif(args) -> str:
-    from .whatif import UnknownReason
+    from .answers.whatif import UnknownReason
 
     s = _load(args.file)
     party = _party(args.notice, rules_of(s), args.lang)
@@ -343,12 +344,12 @@ def cmd_batch(args) -> tuple[str, int]:
 
 
 def cmd_report(args) -> str:
-    from .report import report
+    from .present.report import report
 
     s = _load(args.file)
     if args.until is not None and args.until < s.start:
         raise _before_start("--until", args.until, s, args.file)
-    from .deadlines import arrears
+    from .answers.deadlines import arrears
 
     t = replay(s, until=args.until)
     # what is overdue when the timeline ends, and what that default allows then
@@ -406,7 +407,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     _LANG = _lang_of(sys.argv[1:] if argv is None else list(argv))
     try:
         args = _parser().parse_args(argv)
-        result = COMMANDS[args.command](args)
+        result: Any = COMMANDS[args.command](args)  # stdout, or (stdout, status[, stderr])
     except KeyboardInterrupt:  # Ctrl-C: one line, the shell's status for SIGINT
         sys.stderr.write(f"{_msg('prefix')}{_msg('interrupted')}\n")
         return 130
@@ -423,12 +424,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         sys.stderr.write(f"{_msg('prefix')}{_msg('internal', error=f'{type(e).__name__}: {e}')}\n")
         return 3
     code, err = 0, ""
+    out: str
     if isinstance(result, tuple):
-        result, code, *rest = result
-        err = rest[0] if rest else ""
+        out, code = str(result[0]), int(result[1])
+        err = str(result[2]) if len(result) > 2 else ""
+    else:
+        out = result
     if err:
         sys.stderr.write(err)
-    sys.stdout.write(result)
+    sys.stdout.write(out)
     return code
 
 

@@ -16,7 +16,7 @@ from decimal import ROUND_HALF_UP, Decimal
 import yaml
 from dateutil.relativedelta import relativedelta
 
-from engine.dates import parse_duration
+from engine.core.dates import parse_duration
 
 ONE_DAY = dt.timedelta(days=1)
 STATE_RANK = {"initial_term": 0, "renewed": 1, "terminated": 2}

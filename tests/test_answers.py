@@ -15,10 +15,10 @@ import pytest
 import yaml
 
 import engine
-from engine import rulesfile
-from engine.deadlines import arrears, calendar_events, deadlines, to_ics
-from engine.i18n import ENGINE_MESSAGES
-from engine.whatif import UnknownReason, whatif
+from engine.conventions import rulesfile
+from engine.answers.deadlines import arrears, calendar_events, deadlines, to_ics
+from engine.present.i18n import ENGINE_MESSAGES
+from engine.answers.whatif import UnknownReason, whatif
 from tests.test_commands import main
 
 ROOT = pathlib.Path(__file__).parent.parent

@@ -26,8 +26,9 @@ import pytest
 import yaml
 
 import engine
-from engine import cli, rulesfile
-from engine.events import thaw
+from engine import cli
+from engine.conventions import rulesfile
+from engine.core.events import thaw
 
 ROOT = Path(__file__).resolve().parent.parent
 RULES = ROOT / "rules"

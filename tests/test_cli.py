@@ -148,7 +148,7 @@ def test_a_broken_custom_rules_file_is_refused_at_its_line(tmp_path, mutate, mes
 
 
 def test_every_consequence_a_rules_file_may_name_is_carried_out():
-    from engine import contract
-    from engine.replay import HANDLERS
-    assert set(HANDLERS) | {contract.TAKE} == set(contract.CONSEQUENCES)  # take: engine/readings.py
+    from engine.core import contract
+    from engine.core.replay import HANDLERS
+    assert set(HANDLERS) | {contract.TAKE} == set(contract.CONSEQUENCES)  # take: engine/core/readings.py
     assert {c.name for c in contract.CONSEQUENCES} == set(contract.CONSEQUENCE_BY_NAME)

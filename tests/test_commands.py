@@ -21,10 +21,11 @@ import icalendar
 import pytest
 
 import engine
-from engine import batch, cli
-from engine.deadlines import deadlines, to_ics
-from engine.report import report
-from engine.whatif import whatif
+from engine.answers import batch
+from engine import cli
+from engine.answers.deadlines import deadlines, to_ics
+from engine.present.report import report
+from engine.answers.whatif import whatif
 from tests.sweeps import every_scenario
 
 ROOT = pathlib.Path(__file__).parent.parent
@@ -513,7 +514,7 @@ def test_report_command_until_and_atomic_write(tmp_path, capsys):
 def test_whatif_outcome_on_a_scenario_given_as_a_mapping():
     # Events loaded from a mapping all have line 0: the hypothetical notice must still be told
     # apart from the scenario's own notice.
-    from engine.whatif import whatif
+    from engine.answers.whatif import whatif
     import engine
     doc = {"scenario": 1, "convention": "cdg62-demat", "name": "M", "start": D("2026-01-01"),
            "member": {"agents": 400}, "consultations": {2025: 100},

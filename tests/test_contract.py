@@ -1,4 +1,4 @@
-"""The decision contract (engine/contract.py): declared once, built and dispatched through it."""
+"""The decision contract (engine/core/contract.py): declared once, built and dispatched through it."""
 from __future__ import annotations
 
 import ast
@@ -7,8 +7,8 @@ from pathlib import Path
 import attrs
 import pytest
 
-from engine import contract as C
-from engine import rulesfile
+from engine.core import contract as C
+from engine.conventions import rulesfile
 
 ROOT = Path(__file__).resolve().parent.parent
 ENGINE = ROOT / "engine"
@@ -38,7 +38,7 @@ def test_posted_names_the_event_and_leaves_out_what_is_none():
 
 
 def test_every_consequence_fits_declared_decisions_and_has_a_handler():
-    from engine.replay import HANDLERS
+    from engine.core.replay import HANDLERS
     assert set(HANDLERS) == set(C.EFFECTS) == set(C.CONSEQUENCES) - {C.TAKE}
     for c in C.CONSEQUENCES:
         assert c.fits and all(cls in C.DECISIONS or cls is C.InputGiven for cls in c.fits), c

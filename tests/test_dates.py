@@ -3,7 +3,7 @@ import datetime as dt
 import pytest
 from dateutil.relativedelta import relativedelta
 
-from engine import dates
+from engine.core import dates
 
 D = dt.date
 

@@ -1,4 +1,4 @@
-"""Calendar arithmetic properties (docs/spec.md 2; issue #3, item 6): engine/dates.py."""
+"""Calendar arithmetic properties (docs/spec.md 2; issue #3, item 6): engine/core/dates.py."""
 from __future__ import annotations
 
 import calendar
@@ -10,7 +10,7 @@ from dateutil.relativedelta import relativedelta
 from hypothesis import example, given
 from hypothesis import strategies as st
 
-from engine.dates import latest_notification, next_working_day, parse_duration, period_end
+from engine.core.dates import latest_notification, next_working_day, parse_duration, period_end
 
 D = dt.date
 ONE_DAY = dt.timedelta(days=1)

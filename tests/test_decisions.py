@@ -736,8 +736,8 @@ def test_an_increase_learned_late_is_due_on_its_own_date():
 def test_the_ledger_lists_the_amounts_owed_with_their_due_dates():
     # Ledger.amounts(): what deadlines and the answers read (each amount, its due date, what the
     # money covers of it), in the order money goes to them.
-    from engine.ledger import Owed
-    from engine.replay import Replay
+    from engine.core.ledger import Owed
+    from engine.core.replay import Replay
 
     r = Replay(engine.load_scenario(scenario(*REPRO_EVENTS, **REPRO)))
     r.run()

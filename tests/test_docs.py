@@ -1,6 +1,6 @@
 """The documentation says what the code does today.
 
-- docs/rules.md is generated from the rules file (engine/catalogue_doc.py) and must be current;
+- docs/rules.md is generated from the rules file (engine/present/catalogue_doc.py) and must be current;
 - every `>>>` example in docs/*.md runs as a doctest, from the repository root;
 - every block marked `<!-- verbatim -->` in docs/*.md is the real output of its command;
 - the complete scenario of docs/scenario-format.md loads and passes its own `expect:` block;
@@ -19,8 +19,9 @@ import shlex
 import pytest
 
 import engine
-from engine import catalogue_doc, cli
-from engine.expect import failures
+from engine.present import catalogue_doc
+from engine import cli
+from engine.answers.expect import failures
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 DOCS = ROOT / "docs"
@@ -33,7 +34,7 @@ def test_rules_md_is_generated_from_the_rules_file(page):
     """docs/rules.md (the index) and docs/rules/<id>.md for every shipped convention."""
     current = (DOCS / page).read_text(encoding="utf-8")
     assert current == catalogue_doc.pages()[page], (
-        f"docs/{page} is stale: run `python -m engine.catalogue_doc --write docs`")
+        f"docs/{page} is stale: run `python -m engine.present.catalogue_doc --write docs`")
 
 
 def test_catalogue_doc_lists_every_rule_and_parameter():

@@ -20,8 +20,11 @@ import venv
 import pytest
 
 import engine
-from engine import batch, catalogue_doc, cli, dates, render
-from engine.report import report
+from engine.answers import batch
+from engine.present import catalogue_doc, render
+from engine import cli
+from engine.core import dates
+from engine.present.report import report
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 SCEN = ROOT / "scenarios"
@@ -292,11 +295,11 @@ API_EXAMPLE = ("import engine; s = engine.load_scenario('scenarios/member-notice
 
 def test_the_api_example_runs_from_a_clone_root(tmp_path):
     clone = _copy_tree(tmp_path)
-    r = _python_without_site(clone, "-c", API_EXAMPLE + "; import engine.rulesfile as f; print(f._shipped_root())")
+    r = _python_without_site(clone, "-c", API_EXAMPLE + "; import engine.conventions.rulesfile as f; print(f._shipped_root())")
     assert r.returncode == 0, r.stderr
     assert r.stdout.splitlines() == ["Ville de Calais 2027-05-10", str(clone / "rules")]
-    r = _python_without_site(clone, "-m", "engine.catalogue_doc", "--help")
-    assert (r.returncode, r.stderr) == (0, "") and r.stdout.startswith("usage: python -m engine.catalogue_doc")
+    r = _python_without_site(clone, "-m", "engine.present.catalogue_doc", "--help")
+    assert (r.returncode, r.stderr) == (0, "") and r.stdout.startswith("usage: python -m engine.present.catalogue_doc")
     r = _python_without_site(clone, "-m", "engine.cli", "check", "scenarios/")
     assert r.returncode == 0, r.stderr
 
@@ -308,7 +311,7 @@ def test_a_missing_rules_package_is_an_internal_error_not_the_file(tmp_path):
     r = _python_without_site(clone, "-m", "engine.cli", "run", "scenarios/member-notice.yaml")
     assert (r.returncode, r.stdout) == (3, "")
     assert r.stderr == "convention: internal error: ModuleNotFoundError: No module named 'engine.rules'\n"
-    r = _python_without_site(clone, "-m", "engine.catalogue_doc", "cdg62-demat")
+    r = _python_without_site(clone, "-m", "engine.present.catalogue_doc", "cdg62-demat")
     assert (r.returncode, r.stdout) == (3, "")
     assert r.stderr == "catalogue_doc: internal error: ModuleNotFoundError: No module named 'engine.rules'\n"
     r = _python_without_site(clone, "-c", API_EXAMPLE)
@@ -323,7 +326,7 @@ def test_catalogue_doc_usage(capsys):
     assert catalogue_doc.main(["--help"]) == 0
     assert capsys.readouterr().out == catalogue_doc.USAGE
     assert catalogue_doc.main(["--nope"]) == 2
-    assert capsys.readouterr().err.startswith("usage: python -m engine.catalogue_doc [ID|PATH]")
+    assert capsys.readouterr().err.startswith("usage: python -m engine.present.catalogue_doc [ID|PATH]")
     assert catalogue_doc.main(["a", "b"]) == 2
 
 
@@ -346,14 +349,14 @@ def test_a_wheel_install_runs_from_the_clone_root_and_from_anywhere(tmp_path):
     r = subprocess.run([str(bindir / "python"), "-c", API_EXAMPLE], cwd=ROOT, capture_output=True,
                        text=True, env=env, timeout=120)
     assert (r.returncode, r.stdout) == (0, "Ville de Calais 2027-05-10\n"), r.stderr
-    r = subprocess.run([str(bindir / "python"), "-m", "engine.catalogue_doc", "--help"], cwd=ROOT,
+    r = subprocess.run([str(bindir / "python"), "-m", "engine.present.catalogue_doc", "--help"], cwd=ROOT,
                        capture_output=True, text=True, env=env, timeout=120)
     assert r.returncode == 0 and r.stdout.startswith("usage:"), r.stderr
     r = subprocess.run([str(bindir / "convention"), "run", PDC], cwd="/", capture_output=True,
                        text=True, env=env, timeout=120)
     assert r.returncode == 0 and r.stdout.startswith("Département du Pas-de-Calais — cdg62-demat"), r.stderr
     r = subprocess.run([str(bindir / "python"), "-c",
-                        "import engine.rulesfile as f; print(f.shipped_ids(), f._shipped_root())"],
+                        "import engine.conventions.rulesfile as f; print(f.shipped_ids(), f._shipped_root())"],
                        cwd="/", capture_output=True, text=True, env=env, timeout=120)
     assert r.stdout.startswith("('cdg62-assurance', 'cdg62-demat', 'cdg62-medecine') ")
     assert "site-packages" in r.stdout

@@ -1,4 +1,4 @@
-"""The replay as a fold (engine/replay/): a frozen state, one step per agenda item, each
+"""The replay as a fold (engine/core/replay/): a frozen state, one step per agenda item, each
 consequence a function of its mechanic's module, diagnostics worded by the renderers."""
 
 from __future__ import annotations
@@ -11,12 +11,12 @@ import attrs
 import pytest
 
 import engine
-from engine import contract as C
+from engine.core import contract as C
 
 ROOT = Path(__file__).resolve().parents[1]
-PACKAGE = ROOT / "engine" / "replay"
-driver = importlib.import_module("engine.replay.driver")
-state = importlib.import_module("engine.replay.state")
+PACKAGE = ROOT / "engine" / "core" / "replay"
+driver = importlib.import_module("engine.core.replay.driver")
+state = importlib.import_module("engine.core.replay.state")
 SCENARIOS = sorted(p for p in (ROOT / "scenarios").glob("*.yaml"))
 
 
@@ -27,7 +27,7 @@ def _snapshot(s):
 
 
 def _fields_exactly(value, where):
-    """Every value evolved without its constructor (engine/frozen.py) has its class's fields."""
+    """Every value evolved without its constructor (engine/core/frozen.py) has its class's fields."""
     assert set(vars(value)) == {f.name for f in attrs.fields(type(value))}, where
 
 
@@ -73,8 +73,8 @@ def test_every_evolve_of_the_state_names_its_fields():
 
 
 def test_each_consequence_is_a_function_of_its_mechanic():
-    modules = {"engine.replay.term", "engine.replay.charges", "engine.replay.standing",
-               "engine.replay.disputes"}
+    modules = {"engine.core.replay.term", "engine.core.replay.charges", "engine.core.replay.standing",
+               "engine.core.replay.disputes"}
     assert set(driver.HANDLERS) == set(C.EFFECTS)
     for consequence, fn in driver.HANDLERS.items():
         assert fn.__module__ in modules, consequence.name

@@ -1,7 +1,7 @@
 """`--lang fr` reads as French (issue 9): no English identifier or sentence reaches the French
 output of run, state, deadlines, whatif, batch and report, for every shipped scenario.
 
-The English vocabulary is read from the catalogues themselves (engine/i18n.py and the rules files'
+The English vocabulary is read from the catalogues themselves (engine/present/i18n.py and the rules files'
 English labels and messages), less the words French shares with English (article, date,
 convention...); the identifiers are snake_case words. What is not language (rule ids, file
 paths, the scenario's own name and references) is taken out before the check.
@@ -18,7 +18,9 @@ import re
 import pytest
 
 import engine
-from engine import cli, i18n, rulesfile
+from engine import cli
+from engine.present import i18n
+from engine.conventions import rulesfile
 from tests.sweeps import every_scenario
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent

@@ -38,9 +38,11 @@ from hypothesis import HealthCheck, given, note, settings
 from hypothesis import strategies as st
 
 import engine
-from engine import cli, render, rulesfile
-from engine.dates import parse_duration
-from engine.replay import Replay
+from engine import cli
+from engine.present import render
+from engine.conventions import rulesfile
+from engine.core.dates import parse_duration
+from engine.core.replay import Replay
 from tests.invariants import (
     check_allocation_by_due_date,
     check_balance,
@@ -121,7 +123,7 @@ SPEC_WORDS = ("archives", "consultations", "agents", "Annex 1", "Lille", "cdg62"
 
 # The one line allowed to hold a convention word: the scenario format's key for current values
 # (docs/spec.md 4: `member:`), which is a word of the scenario format, whatever the parties are called.
-ALLOWED = {("engine/rulesfile.py", 'CURRENT = "member"')}
+ALLOWED = {("engine/conventions/rulesfile.py", 'CURRENT = "member"')}
 
 def convention_words() -> dict[str, str]:
     """Every word or phrase that names something of a shipped convention -> where it comes from."""
@@ -1262,7 +1264,7 @@ def _broken_rules(tmp_path: Path, old: str, new: str, base: str = DPO_RULES) -> 
 
 @pytest.mark.parametrize("old, new, at, words", RULES_MISTAKES)
 def test_a_rules_file_mistake_is_refused_at_its_line(old, new, at, words, tmp_path):
-    """engine.rulesfile.load refuses the broken file with a RulesError naming the file and the
+    """engine.conventions.rulesfile.load refuses the broken file with a RulesError naming the file and the
     line of the mistake."""
     path, text = _broken_rules(tmp_path, old, new)
     with pytest.raises(rulesfile.RulesError) as e:

@@ -77,7 +77,7 @@ def test_no_module_uses_another_modules_private_names():
 
 def test_the_check_finds_a_private_use(tmp_path):
     bad = tmp_path / "bad.py"
-    bad.write_text("from . import yamlnodes as Y\nfrom .cli import _timeline\n\nY._text(1)\nself._x = 1\n")
+    bad.write_text("from .conventions import yamlnodes as Y\nfrom .cli import _timeline\n\nY._text(1)\nself._x = 1\n")
     assert [hit.split(": ", 1)[1] for hit in private_uses("engine.bad", bad)] == \
         ["from engine.cli import _timeline", "Y._text"]
 
@@ -125,7 +125,7 @@ def circles(graph: dict[str, set[str]]) -> list[str]:
 
 def test_no_import_circle():
     # The imports made when a module loads. An import inside a function may close a circle
-    # (Timeline.deadlines() imports engine.deadlines, which imports the timeline): a convenience
+    # (Timeline.deadlines() imports engine.answers.deadlines, which imports the timeline): a convenience
     # kept for the public API, not a dependency of the module's own code.
     graph = {name: _imports(name, path, inside_functions=False) for name, path in MODULES.items()}
     found = circles(graph)

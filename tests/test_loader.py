@@ -14,7 +14,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from engine.errors import ScenarioError
-from engine.events import (
+from engine.core.events import (
     AmendmentSigned,
     InputGiven,
     DisputeStep,
@@ -23,7 +23,7 @@ from engine.events import (
     Receipt,
     Signed,
 )
-from engine.loader import load_scenario
+from engine.conventions.loader import load_scenario
 
 D = dt.date
 
@@ -514,7 +514,7 @@ def test_a_folder_is_not_a_scenario(tmp_path):
 
 
 def test_convention_given_as_a_path_beside_the_scenario(tmp_path):
-    from engine import rulesfile
+    from engine.conventions import rulesfile
 
     shipped = rulesfile.find("cdg62-demat")
     (tmp_path / "mine.yaml").write_text(open(shipped, encoding="utf-8").read(), encoding="utf-8")

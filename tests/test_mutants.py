@@ -17,10 +17,11 @@ from hypothesis import example, given
 from hypothesis import strategies as st
 
 import engine
-from engine import dates, rulesfile
-from engine.deadlines import deadlines
+from engine.core import dates
+from engine.conventions import rulesfile
+from engine.answers.deadlines import deadlines
 from engine.errors import ScenarioError
-from engine.ledger import Call, Ledger
+from engine.core.ledger import Call, Ledger
 
 D = dt.date.fromisoformat
 M = Decimal
@@ -420,7 +421,7 @@ def test_a_rules_file_is_recognised_by_its_first_64_kib(tmp_path, offset, found)
 ])
 def test_french_amounts(amount, text):
     """money.py `amount_text`: groups of three (``whole[-3:]``, ``whole[:-3]``: 3 -> 4 or 2)."""
-    from engine.money import amount_text
+    from engine.core.money import amount_text
     assert amount_text(M(amount), "fr") == text
 
 
@@ -437,7 +438,7 @@ def test_a_decrease_below_one_unit_is_taken_from_the_charges():
 def test_the_calendar_of_a_convention_not_yet_in_force_holds_its_start_only():
     """deadlines.py `calendar_events`: ``d.status in (...) and d.next_call is not None`` (and ->
     or: a call and its due date added before the start)."""
-    from engine.deadlines import calendar_events
+    from engine.answers.deadlines import calendar_events
     s = engine.load_scenario(scenario(start="2027-03-01"))
     d = deadlines(s, engine.replay(s), D("2026-06-01"))
     assert (d.status, d.next_call) == ("not_started", D("2027-03-01"))
@@ -457,7 +458,7 @@ def test_durations_in_words_have_only_their_unit(text, parts):
 @pytest.mark.parametrize("value, ok", [(10**9, True), (10**9 + 1, False), (0, True), (-1, False)])
 def test_the_largest_count(value, ok):
     """params.py `_count`: at most 10**9 (``10**9``: 10 -> 11 or 9)."""
-    from engine import params
+    from engine.core import params
     if ok:
         assert params.TYPES["count"](value) == value
     else:
@@ -468,14 +469,14 @@ def test_the_largest_count(value, ok):
 @pytest.mark.parametrize("value", [0.0033, True, "-0.1", "1e-3"])
 def test_a_rate_is_never_a_float(value):
     """params.py `_rate`: ``isinstance(v, bool) or isinstance(v, float)`` (or -> and)."""
-    from engine import params
+    from engine.core import params
     with pytest.raises(ValueError, match="expected a rate"):
         params.TYPES["rate"](value)
     assert params.TYPES["rate"]("0.0033") == M("0.0033")
 
 
 def _formula(expr, **params):
-    from engine import formula
+    from engine.core import formula
     env = formula.Env({k: ("list" if isinstance(v, tuple) else "number") for k, v in params.items()},
                       set(), set())
     f, _ = formula.compile_formula(expr, env)
@@ -493,7 +494,7 @@ def test_item_is_one_based_and_clamped(at, want):
 def test_a_call_covering_no_day_is_free_even_without_prorata():
     """formula.py `call_amounts`: ``if covered <= 0`` (<= -> <): with prorata none, a call
     after a last day learned late is brought down to 0.00, not to a share of the year."""
-    from engine import formula
+    from engine.core import formula
     ctx = formula.Context({}, {}, {}, {})
     _, annual, due = formula.call_amounts((("annual", lambda c: M("1000.00")),), ctx, 0, 365, 1, False)
     assert (annual, due) == (M("1000.00"), M("0.00"))
@@ -639,7 +640,7 @@ def test_the_exit_date_search_reaches_fifty_exit_dates():
 def test_notice_deadlines_have_reminders_90_60_and_30_days_before():
     """deadlines.py `ALARM_DAYS = (90, 60, 30)` (each +- 1), on notice deadlines and payment
     due dates."""
-    from engine.deadlines import to_ics
+    from engine.answers.deadlines import to_ics
     s = engine.load_scenario(scenario())
     ics = to_ics(deadlines(s, engine.replay(s), D("2028-06-01"))).decode()
     triggers = [x for x in ics.splitlines() if x.startswith("TRIGGER")]
@@ -678,7 +679,7 @@ def test_days_between_is_never_negative(first, last, n):
 def test_deadlines_on_the_notification_day_show_the_scheduled_termination():
     """deadlines.py `deadlines`: ``t.notified <= as_of`` (<= -> <); deadlines.py `to_ics`: the
     last day's summary names the party (``d.termination_by or ""``: or -> and)."""
-    from engine.deadlines import to_ics
+    from engine.answers.deadlines import to_ics
     s = engine.load_scenario(scenario(member_notice("2027-03-01")))
     d = deadlines(s, engine.replay(s), D("2027-03-01"))
     assert (d.status, d.termination_by, d.notified, d.last_day) == (
@@ -692,7 +693,7 @@ def test_deadlines_on_the_notification_day_show_the_scheduled_termination():
 @pytest.mark.parametrize("value", ["", "   ", 5, None])
 def test_text_parameters_are_text(value):
     """params.py `_text`: ``not isinstance(v, str) or not v.strip()`` (or -> and)."""
-    from engine import params
+    from engine.core import params
     with pytest.raises(ValueError, match="expected text"):
         params.TYPES["text"](value)
 
@@ -733,7 +734,7 @@ def test_dated_values_must_be_a_mapping_of_dates(tmp_path, values):
 @pytest.mark.parametrize("value", [[], "250.00", None])
 def test_amounts_are_a_non_empty_list(value):
     """params.py `_amounts`: ``not isinstance(v, (list, tuple)) or not v`` (or -> and)."""
-    from engine import params
+    from engine.core import params
     with pytest.raises(ValueError, match="expected a list of amounts"):
         params.TYPES["amounts"](value)
 

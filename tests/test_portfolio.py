@@ -16,8 +16,9 @@ import sys
 import icalendar
 
 import engine
-from engine import application, cli, dates
-from engine.deadlines import entries, to_ics, working_day_before
+from engine import application, cli
+from engine.core import dates
+from engine.answers.deadlines import entries, to_ics, working_day_before
 
 ROOT = pathlib.Path(__file__).parent.parent
 SCEN = ROOT / "scenarios"

@@ -11,7 +11,7 @@ from hypothesis import event, example, given, settings
 from hypothesis import strategies as st
 
 import engine
-from engine.replay import Replay
+from engine.core.replay import Replay
 from tests import invariants as inv
 from tests.strategies import amounts, notice_events, scenarios
 

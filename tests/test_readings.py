@@ -1,4 +1,4 @@
-"""The readings a rules file owns (issue 14 item 2, engine/readings.py): when a notice ends (the
+"""The readings a rules file owns (issue 14 item 2, engine/core/readings.py): when a notice ends (the
 working-day extension, the effect, the postponement within the initial term) and how many days
 the call of a termination's last day keeps (the refund). Each test edits one rule of a copy of a
 shipped rules file, in a temporary folder, and shows the answer change with no change to engine/
@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 
 import engine
-from engine import rulesfile
-from engine.deadlines import deadlines
+from engine.conventions import rulesfile
+from engine.answers.deadlines import deadlines
 
 D = dt.date.fromisoformat
 

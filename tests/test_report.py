@@ -21,9 +21,10 @@ import pytest
 from hypothesis import given, settings, strategies as st
 
 import engine
-from engine import cli, render
-from engine.i18n import LABELS, REPORT
-from engine.report import COLOURS, report
+from engine import cli
+from engine.present import render
+from engine.present.i18n import LABELS, REPORT
+from engine.present.report import COLOURS, report
 from tests.sweeps import every_scenario
 
 ROOT = pathlib.Path(__file__).parent.parent

@@ -5,7 +5,7 @@ import pathlib
 import pytest
 
 import engine
-from engine import expect
+from engine.answers import expect
 
 SCENARIOS = sorted((pathlib.Path(__file__).parent.parent / "scenarios").glob("*.yaml"))
 

@@ -33,7 +33,7 @@ with warnings.catch_warnings():  # Starlette would rather have httpx2 beside its
     from starlette.testclient import TestClient
 
 from engine import cli, service
-from engine import yamlnodes as Y
+from engine.conventions import yamlnodes as Y
 from engine.service import Limits, create_app
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")

@@ -22,7 +22,8 @@ with warnings.catch_warnings():
     warnings.simplefilter("ignore")
     from starlette.testclient import TestClient
 
-from engine import api, timebox
+from engine import api
+from engine.core import timebox
 from engine.service import Limits, bodies, create_app, limits as limits_mod
 from engine.service.store import Store
 
@@ -116,7 +117,7 @@ def test_an_exact_decimal_with_a_huge_exponent_is_refused_by_the_loader():
     from decimal import Decimal
 
     from engine.errors import ScenarioError
-    from engine.loader import load_event
+    from engine.conventions.loader import load_event
     started = time.monotonic()
     with pytest.raises(ScenarioError, match="too large"):
         load_event({"date": "2026-02-01", "type": "payment", "amount": Decimal("1E+999999999")},

@@ -12,7 +12,7 @@ import pytest
 
 import engine
 from engine.errors import ScenarioError
-from engine.expect import failures
+from engine.answers.expect import failures
 
 ROOT = Path(__file__).resolve().parent.parent
 SPEC = (ROOT / "docs" / "spec.md").read_text(encoding="utf-8")

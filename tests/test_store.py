@@ -21,7 +21,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from engine import store as S
-from engine import yamlnodes as Y
+from engine.conventions import yamlnodes as Y
 
 # --------------------------------------------------------------------------- databases
 

@@ -14,9 +14,10 @@ from decimal import Decimal
 import pytest
 
 import engine
-from engine import batch, rulesfile
-from engine.events import PaymentReceived
-from engine.whatif import whatif
+from engine.answers import batch
+from engine.conventions import rulesfile
+from engine.core.events import PaymentReceived
+from engine.answers.whatif import whatif
 from tests.test_commands import main  # the command run in-process, as the other command tests do
 
 ROOT = pathlib.Path(__file__).parent.parent

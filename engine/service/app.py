@@ -39,12 +39,15 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from .. import application, render, rulesfile, timebox
-from .. import yamlnodes as Y
+from .. import application
+from ..present import render
+from ..conventions import rulesfile
+from ..core import timebox
+from ..conventions import yamlnodes as Y
 from ..api import load_scenario, replay
-from ..deadlines import to_ics
+from ..answers.deadlines import to_ics
 from ..errors import ScenarioError
-from ..loader import load_event
+from ..conventions.loader import load_event
 from . import bodies, voiding
 from . import store as store_mod
 from .bodies import REQUEST, Document

@@ -12,8 +12,8 @@ from typing import Any, Mapping
 import attrs
 from starlette.requests import Request
 
-from .. import rulesfile
-from .. import yamlnodes as Y
+from ..conventions import rulesfile
+from ..conventions import yamlnodes as Y
 from ..api import load_scenario
 from . import limits
 from .problems import Problem

@@ -13,7 +13,8 @@ from typing import Any, Sequence
 
 import attrs
 
-from .. import __version__, rulesfile
+from .. import __version__
+from ..conventions import rulesfile
 from . import models
 from .problems import PROBLEM, PROBLEMS
 

@@ -13,7 +13,7 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 
-from .. import timebox
+from ..core import timebox
 from ..errors import ScenarioError
 from . import store as store_mod
 

@@ -12,7 +12,7 @@ What it measures, in one run (see docs/performance.md for the figures on the ref
      engine posted in step 2;
   2. the engine's own rate on N generated ten-year cdg62-demat conventions (loaded before timing;
      only the replays are timed), with every post counted by wrapping
-     ``engine.rulecore.Decider.decide``; then the same for N cdg62-medecine conventions (four years
+     ``engine.core.rulecore.Decider.decide``; then the same for N cdg62-medecine conventions (four years
      of quarterly calls) and N cdg62-assurance conventions (up to the fixed end, 2028-12-31);
   3. ``convention batch --jobs 1/2`` on the same conventions written as YAML files, or, when
      that command does not exist yet, a ProcessPoolExecutor of 1 and 2 workers over the files;
@@ -299,10 +299,10 @@ def say(*parts) -> None:
 
 
 class PostCounter:
-    """Counts posts by wrapping engine.rulecore.Decider.decide, in this process only."""
+    """Counts posts by wrapping engine.core.rulecore.Decider.decide, in this process only."""
 
     def __init__(self) -> None:
-        import engine.rulecore as rc
+        import engine.core.rulecore as rc
 
         self.rc = rc
         self.original = rc.Decider.decide
@@ -523,7 +523,7 @@ def _worker_chunk(paths: list[str]) -> int:
 def batch_available() -> str | None:
     """How `convention batch` can be run here, or None."""
     try:
-        import engine.batch  # noqa: F401
+        import engine.answers.batch  # noqa: F401
     except ImportError:
         return None
     exe = shutil.which("convention", path=os.path.dirname(sys.executable)) or shutil.which("convention")
@@ -567,7 +567,7 @@ def batch_pool(paths: list[str], jobs: int) -> dict:
 
 def latency(runs: int) -> dict:
     import engine
-    from engine.events import PaymentReceived
+    from engine.core.events import PaymentReceived
 
     s = engine.load_scenario(PAS_DE_CALAIS)
     for _ in range(5):
@@ -714,16 +714,16 @@ def profile(mappings: list[dict], top: int = 25) -> str:
     def builtin(name: str) -> float:
         return sum(v[2] for (f, _, n), v in stats.items() if f == "~" and name in n)
 
-    load = cum("engine/loader.py", "load_scenario")
-    rep = cum("engine/replay/driver.py", "replay")
-    decide = cum("engine/rulecore.py", "decide")
+    load = cum("engine/conventions/loader.py", "load_scenario")
+    rep = cum("engine/core/replay/driver.py", "replay")
+    decide = cum("engine/core/rulecore.py", "decide")
     post = cum("durable/engine.py", "post")  # Host.post (includes Ruleset.assert_event etc.)
     c_assert = builtin("assert_event")
     c_delete = builtin("delete_state")
-    init_decider = cum("engine/rulecore.py", "__init__")
-    close = cum("engine/rulecore.py", "close")
-    timeline = cum("engine/replay/driver.py", "_timeline")
-    replay_init = sum(v[3] for (f, _, n), v in stats.items() if f.endswith("engine/replay/driver.py") and n == "__init__")
+    init_decider = cum("engine/core/rulecore.py", "__init__")
+    close = cum("engine/core/rulecore.py", "close")
+    timeline = cum("engine/core/replay/driver.py", "_timeline")
+    replay_init = sum(v[3] for (f, _, n), v in stats.items() if f.endswith("engine/core/replay/driver.py") and n == "__init__")
     dumps_in_durable = 0.0
     loads_in_durable = 0.0
     for (f, _, n), v in stats.items():
@@ -743,7 +743,7 @@ def profile(mappings: list[dict], top: int = 25) -> str:
         lines.append(f"  {label:<58} {secs:7.2f} s  {100 * secs / total:5.1f} %")
 
     row("loader: engine.load_scenario (cumulative)", load)
-    row("replay: engine.replay (cumulative)", rep)
+    row("replay: engine.core.replay (cumulative)", rep)
     row("  durable_rules Host.post (cumulative)", post)
     row("    C core assert_event (own time)", c_assert)
     row("    json.dumps called by durable (cumulative)", dumps_in_durable)
@@ -860,7 +860,7 @@ def main(argv=None) -> int:
         say(f"[batch] wrote {n} YAML files to {folder} in {time.perf_counter() - t0:.1f} s")
         exe = batch_available()
         if exe is None:
-            say("[batch] `convention batch` is NOT available (no engine.batch or no `batch` subcommand): "
+            say("[batch] `convention batch` is NOT available (no engine.answers.batch or no `batch` subcommand): "
                 "measuring with our own ProcessPoolExecutor instead")
         else:
             cmd = [batch_command(folder, n, j, exe) for j in (1, 2)]

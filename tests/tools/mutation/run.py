@@ -1,7 +1,7 @@
 #!/usr/bin/env python
 """Sampled mutation testing of the engine and of the shipped rules files (docs/testing.md).
 
-    .venv/bin/python tests/tools/mutation/run.py --seed 1 --count 60 [--module engine/replay.py]
+    .venv/bin/python tests/tools/mutation/run.py --seed 1 --count 60 [--module engine/core/replay.py]
                                            [--timeout 120] [--budget 1800] [--json out.json]
 
 Every mutant is one small change a mistaken edit could make:
@@ -205,10 +205,10 @@ def _unquoted_spans(s: str) -> list[tuple[int, int]]:
 
 
 def _choices() -> dict[str, tuple[str, ...]]:
-    """The choices of the mechanics parameters (engine/params.py), by parameter path."""
+    """The choices of the mechanics parameters (engine/core/params.py), by parameter path."""
     sys.path.insert(0, str(ROOT))
     try:
-        from engine import params
+        from engine.core import params
     finally:
         sys.path.pop(0)
     return {path: conv.choices for path, (conv, _) in params._mechanics(()).items()
@@ -428,9 +428,9 @@ def env_for(repo: Path, seed: int) -> dict:
 
 
 def check_imports(repo: Path, env: dict) -> str:
-    code = ("import sys, engine, engine.rules, engine.replay, engine.rulesfile as r; "
+    code = ("import sys, engine, engine.rules, engine.core.replay, engine.conventions.rulesfile as r; "
             "print(engine.__file__); print(list(engine.rules.__path__)[0]); "
-            "print(sys.modules['engine.replay'].__file__); print(r.find('cdg62-demat'))")
+            "print(sys.modules['engine.core.replay'].__file__); print(r.find('cdg62-demat'))")
     p = subprocess.run([sys.executable, "-c", code], cwd=repo, env=env, capture_output=True, text=True)
     if p.returncode != 0:
         raise SystemExit(f"the copy does not import: {p.stderr}")
@@ -574,7 +574,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         env = env_for(repo, a.seed)
         where = check_imports(repo, env)
-        print(f"copy: {repo}\nimports (engine, engine.rules, engine.replay, cdg62-demat):\n{where}")
+        print(f"copy: {repo}\nimports (engine, engine.rules, engine.core.replay, cdg62-demat):\n{where}")
         cmd = pytest_command(a.seed, a.deselect)
         if a.dry_run:
             print(f"pool: {len(pool)} mutants; drawn: {len(chosen)}")

@@ -20,7 +20,7 @@ _ISO = re.compile(r"^P(?!$)(?:(\d+)Y)?(?:(\d+)M)?(?:(\d+)W)?(?:(\d+)D)?$")
 _WORDS = re.compile(r"^\s*(\d+)\s*(year|years|month|months|week|weeks|day|days)\s*$")
 _UNIT = {"year": "years", "month": "months", "week": "weeks", "day": "days"}
 _MAX_PART = 10_000
-# The longest duration: dates run from 1900 to 2200 (engine.yamlnodes.YEARS), and a replay adds
+# The longest duration: dates run from 1900 to 2200 (engine.conventions.yamlnodes.YEARS), and a replay adds
 # a few durations to them (a term, a renewal, a notice period, a payment term); with each at
 # most 100 years every date it computes stays far below 9999-12-31, datetime's last day, and a
 # replay that follows a notice or a period to its end covers a few centuries at most.

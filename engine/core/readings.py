@@ -5,12 +5,12 @@ Some answers are a choice between dates or numbers rather than an action: when a
 docs/spec.md 5.2 and 8.1) and how many days the call of a termination's last day keeps (5.6).
 For each, Python computes every candidate (``N + P``, the next working day, the end of the
 period, the exit date, the initial term's end, the days up to the last day) and posts them in one
-decision event of engine/contract.py; the rule that fires says which candidate to take
+decision event of engine/core/contract.py; the rule that fires says which candidate to take
 (``do: {take: {figure: ...}}``), and no rule leaves the figure as it stands. So a rules file can
 change each reading without Python.
 
 The replay and ``deadlines`` ask the same questions through :class:`Readings`, with their own
-:class:`~engine.rulecore.Decider`.
+:class:`~engine.core.rulecore.Decider`.
 """
 
 from __future__ import annotations

@@ -13,7 +13,7 @@ from decimal import Decimal
 from typing import Any, Mapping
 
 # The labels of the commands' texts and tables.
-LABELS = {
+LABELS: dict[str, dict[str, Any]] = {  # words, and a few nested tables (Any: read as str or dict)
     "en": {
         "periods": "Periods", "contributions": "Contributions", "entries": "Entries",
         "diagnostics": "Diagnostics", "termination": "Termination", "none": "none",
@@ -235,7 +235,7 @@ def duration_text(iso: str, lang: str) -> str:
     m = re.fullmatch(r"P(?:(\d+)Y)?(?:(\d+)M)?(?:(\d+)D)?", iso)
     if not m:
         return iso
-    parts = []
+    parts: list[str] = []
     for n, unit in zip(m.groups(), ("years", "months", "days")):
         if n is not None and (int(n) or not parts and unit == "days"):
             one, many = DURATION_UNITS_FR[unit]
@@ -435,7 +435,7 @@ def word(value: str, lang: str, rules: Any = None) -> str:
 def format_value(value: Any, lang: str, rules: Any = None) -> str:
     """One value of a message or a detail, as a reader of ``lang`` writes it: dates and amounts
     in the language's form, names through :func:`word`, lists joined by commas."""
-    from . import dates, money
+    from ..core import dates, money
 
     if isinstance(value, (list, tuple)):
         return ", ".join(format_value(v, lang, rules) for v in value)
@@ -456,12 +456,12 @@ def format_values(values: Mapping[str, Any], lang: str, rules: Any = None) -> di
 
 # A rate (a decimal fraction, 0.0033 in the rules file and the JSON) as a reader of ``lang``
 # writes it: as it is in English (the JSON's form, unchanged); in French a percentage with a
-# decimal comma and a narrow no-break space before % (the house rule of engine/money.py, where
+# decimal comma and a narrow no-break space before % (the house rule of engine/core/money.py, where
 # amounts keep their € on the same line): 0,33 %.
 def rate_text(value: Decimal, lang: str) -> str:
     if lang != "fr":
         return format(value, "f")
-    from .money import NNBSP
+    from ..core.money import NNBSP
 
     pct = (value * 100).normalize()
     text = format(pct, "f")

@@ -1,12 +1,12 @@
 """The driver: a fold of the agenda, one decision per item, the consequence applied.
 
-``step(state, item) -> state`` runs one agenda item (engine/replay/agenda.py): it builds the
-decision event the item asks (engine/contract.py), posts it to durable_rules through
-:class:`~engine.rulecore.Decider` and applies the rule's consequence, a function
-``(state, decided) -> state`` of the module of its mechanic (engine/replay/term.py,
+``step(state, item) -> state`` runs one agenda item (engine/core/replay/agenda.py): it builds the
+decision event the item asks (engine/core/contract.py), posts it to durable_rules through
+:class:`~engine.core.rulecore.Decider` and applies the rule's consequence, a function
+``(state, decided) -> state`` of the module of its mechanic (engine/core/replay/term.py,
 charges.py, standing.py, disputes.py), found in ``HANDLERS``, a table checked complete against
 the contract at import. :class:`Replay` holds what is fixed for one replay (the rules file, the
-parameters, the term's dates, the rules engine's session); the state (engine/replay/state.py)
+parameters, the term's dates, the rules engine's session); the state (engine/core/replay/state.py)
 holds everything that changes.
 """
 
@@ -17,8 +17,10 @@ from typing import Any, Callable
 
 import attrs
 
-from .. import calendar, contract as C, params as P, rulesfile, timebox
-from ..errors import ScenarioError
+from .. import calendar, contract as C, timebox
+from .. import params as P
+from ...conventions import rulesfile
+from ...errors import ScenarioError
 from ..events import Event, InputGiven, NoticeReceived, Scenario
 from ..ledger import Ledger
 from ..readings import Readings
@@ -224,7 +226,7 @@ _EVENTS: dict[str, Callable[[State, Any], State]] = {
 
 
 # Each consequence a rules file may name, applied by its function in the module of its
-# mechanic (checked complete against engine/contract.py at import).
+# mechanic (checked complete against engine/core/contract.py at import).
 HANDLERS: dict[C.Consequence, Consequence] = C.handlers({
     # the term and notices
     C.STARTED: term.started, C.RENEW: term.renew, C.EXPIRE: term.expire,

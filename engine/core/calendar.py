@@ -3,7 +3,7 @@
 The term and its periods, the expiry, exit dates and the call schedule. Nothing here decides
 anything: these are the figures the rules test and choose between (a period's end, an exit date,
 the initial term's end, the expiry), computed once, for the replay, `deadlines` and `whatif`
-alike; engine/readings.py asks the rules which of them a notice's last day is.
+alike; engine/core/readings.py asks the rules which of them a notice's last day is.
 """
 
 from __future__ import annotations

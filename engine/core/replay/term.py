@@ -14,7 +14,8 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
-from .. import calendar, contract as C, dates, params as P
+from .. import calendar, contract as C, dates
+from .. import params as P
 from ..events import NoticeReceived
 from ..rulecore import CATCH_ALL
 from ..timeline import Period, Termination, periods

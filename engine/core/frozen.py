@@ -1,7 +1,7 @@
 """``evolve`` for the replay's hot values: ``attrs.evolve`` without the constructor.
 
 The replay's state, agenda and ledger are frozen values that change a few hundred times per
-convention (engine/replay/). ``attrs.evolve`` runs the whole constructor each time (every field
+convention (engine/core/replay/). ``attrs.evolve`` runs the whole constructor each time (every field
 read and set again, through the frozen class's guard); these classes have no validator or
 converter to run, so a copy of the instance's ``__dict__`` with the changes is the same value,
 several times cheaper. Only for classes declared ``@attrs.frozen(slots=False)``. A misspelled

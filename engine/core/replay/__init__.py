@@ -5,7 +5,7 @@ out by its name in the rules file:
 
 - ``agenda``: the order of the items (date, phase of the day, sequence; docs/spec.md 5.12);
 - ``driver``: simulated time, the decision each item asks, and the table from each consequence
-  of engine/contract.py to the function that carries it out;
+  of engine/core/contract.py to the function that carries it out;
 - ``term``: start, renewal, expiry, notices and the termination that rules;
 - ``charges``: inputs and amendments, calls, adjustments, payments (the ledger's money);
 - ``standing``: current or in default;
@@ -18,6 +18,6 @@ outcomes, and no rule id or convention word appears here: the rules file names t
 
 from .driver import HANDLERS, Replay, default_horizon, replay
 
-_HANDLERS = HANDLERS  # its name before the package (engine/replay.py)
+_HANDLERS = HANDLERS  # its name before the package (engine/core/replay.py)
 
 __all__ = ["replay", "Replay", "default_horizon", "HANDLERS"]

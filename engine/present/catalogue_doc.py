@@ -3,7 +3,7 @@ of a call, what is not encoded; and docs/rules.md, the index of the shipped conv
 
 The rules file is the single source: each rule's article, quoted clause, what it decides, its
 `when` and the consequence it names; each parameter's value (or dated values), article, clause
-and note. Regenerate with ``python -m engine.catalogue_doc --write docs``; tests/test_docs.py
+and note. Regenerate with ``python -m engine.present.catalogue_doc --write docs``; tests/test_docs.py
 fails when a committed page differs from :func:`render`.
 """
 
@@ -14,11 +14,12 @@ import os
 import sys
 from typing import Any, Mapping
 
-from . import conditions, rulesfile
+from ..core import conditions
+from ..conventions import rulesfile
 
 __all__ = ["render", "render_index", "pages"]
 
-COMMAND = "python -m engine.catalogue_doc --write docs"
+COMMAND = "python -m engine.present.catalogue_doc --write docs"
 
 
 def _cell(text: Any) -> str:
@@ -225,8 +226,8 @@ def pages() -> dict[str, str]:
     return out
 
 
-USAGE = """usage: python -m engine.catalogue_doc [ID|PATH]
-       python -m engine.catalogue_doc --write DOCS
+USAGE = """usage: python -m engine.present.catalogue_doc [ID|PATH]
+       python -m engine.present.catalogue_doc --write DOCS
 
 Print the Markdown page of a rules file (default: every shipped convention), or write
 DOCS/rules.md and DOCS/rules/<id>.md for every shipped convention.

@@ -1,10 +1,10 @@
 """Charges and the ledger: inputs and amendments, calls, adjustments, payments.
 
-A call's amount is the rules file's formula (engine/formula.py) read with the parameters of its
+A call's amount is the rules file's formula (engine/core/formula.py) read with the parameters of its
 call date, the basis value of its year (or the stand-in year's, fixed at the call) and the days it
 covers. Whenever a fact may change a figure (an input, an amendment, the last day's refund) every
 call is recomputed (:func:`reconcile`); a call whose due changes asks the rules an ``adjust``
-decision, then money is reallocated (engine/ledger.py) and the standing asked once, so that a fact
+decision, then money is reallocated (engine/core/ledger.py) and the standing asked once, so that a fact
 touching several calls never shows a default that exists only halfway through.
 """
 
@@ -16,7 +16,9 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
-from .. import calendar, contract as C, dates, formula, money, params as P, rulesfile
+from .. import calendar, contract as C, dates, formula, money
+from .. import params as P
+from ...conventions import rulesfile
 from ..events import AmendmentSigned, InputGiven, PaymentReceived, thaw
 from ..ledger import Call
 from ..timeline import figure_value
@@ -238,7 +240,7 @@ def other_reading(s: State, c: Call, f: _Figures, p: P.Params, reading: rulesfil
 def target_covered(s: State, c: Call) -> tuple[int, bool, bool]:
     """Covered days a call should now have; whether the last day's prorata cut them
     (refund); whether the call is for a period after the last day. The rules say how many
-    days the call of the last day's period keeps (engine/readings.py)."""
+    days the call of the last day's period keeps (engine/core/readings.py)."""
     ruling = s.ruling
     if ruling is None or not ruling.refund_point:
         return c.covered_days, False, False

@@ -2,7 +2,7 @@
 
 Two kinds of thing cross the border between Python and a rules file:
 
-- **decision events**, which the replay posts to durable_rules (:mod:`engine.rulecore`): each is a
+- **decision events**, which the replay posts to durable_rules (:mod:`engine.core.rulecore`): each is a
   frozen class below, with its name ``t`` and its fields, typed. Python computes the figures (dates
   as day numbers, money as cents, parameters as they are) and builds the event as an instance of
   its class, so a missing or misspelled field fails where the event is built; the rules compare
@@ -10,7 +10,7 @@ Two kinds of thing cross the border between Python and a rules file:
 - **consequences**, which a rule's ``do`` names and the engine carries out: each is a
   :class:`Consequence` value below, with its arguments and the decision events it can carry out.
 
-The rules-file loader (:mod:`engine.rulesfile`) checks every ``when`` and ``do`` against these
+The rules-file loader (:mod:`engine.conventions.rulesfile`) checks every ``when`` and ``do`` against these
 declarations; the replay dispatches consequences through a registry checked complete against
 them (:func:`handlers`); docs/flow.md and docs/rules-format.md describe them. Nothing else in
 engine/ spells a decision field or a consequence name.
@@ -229,7 +229,7 @@ class LastDay(Decision):
     by: str = name()
 
 
-# -- readings: events whose answer is one of their figures (engine/readings.py), which the rule
+# -- readings: events whose answer is one of their figures (engine/core/readings.py), which the rule
 # that fires names with `do: {take: {figure: ...}}`; no rule leaves the figure as it stands.
 
 
@@ -370,7 +370,7 @@ class TakeArgs:
     figure: str | None = _arg(FIGURE)  # the candidate figure of the reading's event to take
 
 
-# The steps of a dispute a scenario gives (engine/loader.py reads them).
+# The steps of a dispute a scenario gives (engine/conventions/loader.py reads them).
 DISPUTE_STEPS = ("opened", "settled", "referred")
 
 
@@ -441,7 +441,7 @@ CONSEQUENCES: tuple[Consequence, ...] = (
     STARTED, TERMINATED, EXPIRE, RENEW, AFTER_TERMINATION, RECORD, AMEND, CALL, OVERDUE, CURED,
     PAYMENT, NOTICE_VOID, DIAGNOSE, TERMINATE_NOW, SUPERSEDE, REFUSE_NOTICE, SCHEDULE_TERMINATION,
     ADJUST, NOTE, DISPUTE, SIGNED, TAKE)
-# The consequences the replay carries out; `take` answers a reading (engine/readings.py).
+# The consequences the replay carries out; `take` answers a reading (engine/core/readings.py).
 EFFECTS: tuple[Consequence, ...] = tuple(c for c in CONSEQUENCES if c is not TAKE)
 CONSEQUENCE_BY_NAME: dict[str, Consequence] = {c.name: c for c in CONSEQUENCES}
 

@@ -25,8 +25,8 @@ from typing import Any, Mapping
 
 import yaml
 
-from . import money
-from .errors import ScenarioError
+from ..core import money
+from ..errors import ScenarioError
 MAX_BYTES = 5 * 1024 * 1024
 MAX_DEPTH = 50
 MAX_COUNT = 10**9

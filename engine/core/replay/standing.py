@@ -2,7 +2,7 @@
 
 Python tells the rules what is overdue and when it asks (``daily_check``: the day's phase (e),
 or after money or a lower due); the rules say when a default starts and when it is cured. The
-standing at the end of each day is kept in the state (engine/replay/state.py, ``Standing``)
+standing at the end of each day is kept in the state (engine/core/replay/state.py, ``Standing``)
 for the timeline's periods and for a notice notified on an earlier day.
 """
 

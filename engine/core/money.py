@@ -37,7 +37,8 @@ def parse_amount(raw: object, *, allow_zero: bool = True) -> Decimal:
     if not isinstance(raw, str) or not _AMOUNT.match(raw.strip()):
         raise AmountError(f"expected an amount such as \"1000.00\", got {raw!r}")
     value = Decimal(raw.strip())
-    if value.as_tuple().exponent < -2:
+    exponent = value.as_tuple().exponent  # an int: the pattern above admits no NaN or infinity
+    if isinstance(exponent, int) and exponent < -2:
         raise AmountError(f"amount {raw} has more than two decimals")
     if value < 0:
         raise AmountError(f"amount {raw} is negative")
@@ -67,7 +68,7 @@ def amount_text(a: Decimal, lang: str = "en") -> str:
         return text
     sign = "-" if text.startswith("-") else ""
     whole, cents = text.lstrip("-").split(".")
-    groups = []
+    groups: list[str] = []
     while whole:
         groups.insert(0, whole[-3:])
         whole = whole[:-3]

@@ -1,7 +1,7 @@
 """The ledger: calls, the amounts each is due in, money received and how it is allocated.
 
 The ledger, its calls and their amounts are frozen values: a call, a payment or a change of
-what a call asks returns a new ledger, so that the replay's state (engine/replay/state.py)
+what a call asks returns a new ledger, so that the replay's state (engine/core/replay/state.py)
 never changes once made.
 
 Allocation is a pure function, recomputed after every call, payment and adjustment (docs/spec.md
@@ -25,7 +25,7 @@ from . import money
 from .frozen import evolve
 
 
-@attrs.frozen(slots=False)  # evolved often: engine/frozen.py
+@attrs.frozen(slots=False)  # evolved often: engine/core/frozen.py
 class Charge:
     """One amount a call asks for (its first amount, or an increase due later), and what the
     money received covers of it as last allocated."""
@@ -35,7 +35,7 @@ class Charge:
     covered: Decimal = money.ZERO
 
 
-@attrs.frozen(slots=False)  # evolved often: engine/frozen.py
+@attrs.frozen(slots=False)  # evolved often: engine/core/frozen.py
 class Call:
     """One called calendar period (a year, a quarter, a month)."""
 
@@ -73,7 +73,7 @@ class Owed:
         return self.amount - self.covered
 
 
-@attrs.frozen(slots=False)  # evolved often: engine/frozen.py
+@attrs.frozen(slots=False)  # evolved often: engine/core/frozen.py
 class Ledger:
     """The calls and the money received, a value: each change returns a new ledger."""
 

@@ -1,11 +1,11 @@
 """The replay's state: one frozen value, and the small helpers every consequence uses.
 
-The replay is a fold: ``step(state, item) -> state`` for each agenda item (engine/replay/driver.py).
+The replay is a fold: ``step(state, item) -> state`` for each agenda item (engine/core/replay/driver.py).
 A consequence is a function ``(state, decided) -> state`` that returns a new state with
 ``attrs.evolve``: nothing a step has returned changes afterwards, so a state can be kept,
 compared or replayed from. What is fixed for the whole replay (the rules file, the parameters
 without amendments, the term's dates, the rules engine's session) is the state's ``ctx``, not
-part of its value. The ledger (engine/ledger.py: the calls, their amounts, the money received
+part of its value. The ledger (engine/core/ledger.py: the calls, their amounts, the money received
 and its allocation) is a frozen value of the state like the rest.
 """
 
@@ -23,7 +23,8 @@ from .agenda import Agenda
 from .text import Said
 
 if TYPE_CHECKING:
-    from .. import contract as C, params as P
+    from .. import contract as C
+    from .. import params as P
     from .driver import Replay
 
 
@@ -67,14 +68,14 @@ class Standing:
 @attrs.frozen
 class Decided:
     """What a rule decided, as its consequence receives it: the rule, the arguments of its
-    ``do`` (engine/contract.py) and what the agenda item carried (an event, a notice's figures)."""
+    ``do`` (engine/core/contract.py) and what the agenda item carried (an event, a notice's figures)."""
 
     rule: str
     args: Any
     payload: Any
 
 
-@attrs.frozen(slots=False)  # evolved often: engine/frozen.py
+@attrs.frozen(slots=False)  # evolved often: engine/core/frozen.py
 class State:
     ctx: Replay = attrs.field(eq=False, repr=False)  # fixed for the replay
     agenda: Agenda
@@ -96,7 +97,7 @@ class State:
 
 
 # The state changes about a hundred and fifty times per convention: evolved without its
-# constructor (engine/frozen.py).
+# constructor (engine/core/frozen.py).
 evolve = frozen.evolve
 
 
@@ -109,7 +110,7 @@ def entry(s: State, rule: str, kind: str, detail: dict | None = None) -> State:
 def diag(s: State, code: str, values: dict, level: str = "warning", message: str | None = None,
          tidy: bool = False, day: dt.date | None = None) -> State:
     """A diagnostic as a fact (dated today unless told); its words are made when the timeline
-    is built (engine/replay/text.py)."""
+    is built (engine/core/replay/text.py)."""
     said = Said(s.today if day is None else day, level, code, dict(values), message or code, tidy)
     return evolve(s, said=s.said + (said,))
 

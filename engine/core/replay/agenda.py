@@ -27,7 +27,7 @@ PH_TERMINATE, PH_PERIOD_END, PH_C, PH_CALL, PH_CHECK, PH_F, PH_G = 1, 2, 3, 4, 5
 Item = tuple[dt.date, int, int, str, Any]  # (day, phase, sequence, kind, payload)
 
 
-@attrs.frozen(slots=False)  # made anew on each change: engine/frozen.py
+@attrs.frozen(slots=False)  # made anew on each change: engine/core/frozen.py
 class Agenda:
     """The dated items still to run, up to the horizon (later ones are never scheduled)."""
 

@@ -13,8 +13,8 @@ from typing import Any
 
 import attrs
 
-from . import rulesfile
-from .events import NoticeReceived, Receipt, Scenario
+from ..conventions import rulesfile
+from ..core.events import NoticeReceived, Receipt, Scenario
 
 # The line of the hypothetical notice: no line of a file (a scenario given as a mapping has line 0).
 HYPOTHESIS_LINE = -1

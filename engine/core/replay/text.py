@@ -16,7 +16,8 @@ from typing import Any, Mapping
 
 import attrs
 
-from .. import i18n, rulesfile
+from ...present import i18n
+from ...conventions import rulesfile
 from ..timeline import Diagnostic
 
 @attrs.frozen

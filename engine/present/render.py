@@ -12,19 +12,20 @@ from typing import Any, Mapping
 
 from tabulate import tabulate
 
-from . import dates, money, rulesfile
+from ..core import dates, money
+from ..conventions import rulesfile
 from . import i18n
 from .i18n import LABELS
-from .money import fmt
-from .deadlines import received_text, texts
-from .timeline import Timeline, plain_detail
+from ..core.money import fmt
+from ..answers.deadlines import received_text, texts
+from ..core.timeline import Timeline, plain_detail
 
 day = dates.day_text
 amount = money.amount_text
 
 
 def word(value: str, lang: str, rules: Any = None) -> str:
-    """A value as a reader of ``lang`` reads it (:func:`engine.i18n.word`); ``rules`` is a
+    """A value as a reader of ``lang`` reads it (:func:`engine.present.i18n.word`); ``rules`` is a
     RulesFile or a Timeline."""
     return i18n.word(value, lang, rules_of(rules) if lang == "fr" else None)
 
@@ -266,7 +267,7 @@ def state(t: Timeline, on: dt.date, lang: str = "en", money: Timeline | None = N
           arrears: Any = None) -> str:
     """The state on ``on``; the year's figures from ``money`` (e.g. a replay up to ``on``, for
     the amounts as known that day) when given, else from ``t``; what is overdue and what that
-    default allows from ``arrears`` (:class:`engine.deadlines.Arrears`), when given."""
+    default allows from ``arrears`` (:class:`engine.answers.deadlines.Arrears`), when given."""
     L = LABELS[lang]
     p = t.period_on(on)
     if p is None:
@@ -290,7 +291,7 @@ def _capital(text: str) -> str:
 
 
 def arrears_lines(a: Any, rules: Any, lang: str = "en", ended: bool = False) -> list[str]:
-    """What is overdue (:class:`engine.deadlines.Arrears`): each amount and its due date, then
+    """What is overdue (:class:`engine.answers.deadlines.Arrears`): each amount and its due date, then
     what the default allows under the convention; no line when nothing is overdue."""
     if a is None or not a.overdue:
         return []
@@ -312,7 +313,7 @@ def arrears_lines(a: Any, rules: Any, lang: str = "en", ended: bool = False) -> 
 
 
 def deadlines(d, lang: str = "en") -> str:
-    """The text of :class:`engine.deadlines.Deadlines`."""
+    """The text of :class:`engine.answers.deadlines.Deadlines`."""
     L = LABELS[lang]
     out = [L["deadlines_title"].format(name=d.name, on=day(d.as_of, lang)), ""]
     if d.status == "not_started":
@@ -369,7 +370,7 @@ def deadlines(d, lang: str = "en") -> str:
 
 
 def whatif(w, lang: str = "en") -> str:
-    """The two-column comparison of :class:`engine.whatif.WhatIf`: the outcome, each side's end,
+    """The two-column comparison of :class:`engine.answers.whatif.WhatIf`: the outcome, each side's end,
     the compared year's money, what is left on the hypothetical last day, and the payments the
     hypothesis leaves out."""
     L = LABELS[lang]
@@ -407,7 +408,7 @@ def whatif(w, lang: str = "en") -> str:
     if w.why is not None:
         rf = rules_of(w.baseline)
         lab = (lambda x: x) if rf is None else (lambda x: rf.label(x, lang))
-        why: Mapping[str, str] = LABELS[lang]["why"]  # type: ignore[assignment]
+        why: Mapping[str, str] = LABELS[lang]["why"]
         out += "\n" + why[w.why.code].format(
             reason=lab(w.reason or ""), party=lab(w.party), on=day(w.on, lang),
             amount=amount(w.why.overdue, lang), since=day(w.why.since, lang)) + "\n"

@@ -6,8 +6,8 @@ import datetime as dt
 from decimal import Decimal
 from typing import Any, Mapping
 
-from .money import fmt
-from .timeline import Timeline
+from ..core.money import fmt
+from ..core.timeline import Timeline
 
 
 def _show(v: Any) -> str:

@@ -9,8 +9,8 @@ Facts measured about durable_rules 2.0.28 shape this module:
 - every replay uses a fresh ``sid`` and deletes it afterwards (at most 1,024 live sids);
 - the C core has no locks: one Host per thread.
 
-Each rule of a rules file becomes one durable_rules rule (engine.rulesfile compiles its `when`
-with engine.conditions) whose priority is its rank in the file, so the first matching rule fires;
+Each rule of a rules file becomes one durable_rules rule (engine.conventions.rulesfile compiles its `when`
+with engine.core.conditions) whose priority is its rank in the file, so the first matching rule fires;
 a catch-all rule of lowest priority consumes anything else, so that no event lingers in rule
 memory.
 """
@@ -70,7 +70,7 @@ _definitions_lock = threading.Lock()
 def _definition(rules: Mapping[str, Any]) -> tuple[dict, str]:
     """The definition and a key naming it, computed once per rules object.
 
-    Rules files are loaded once and cached (engine.rulesfile), so the object is the same for
+    Rules files are loaded once and cached (engine.conventions.rulesfile), so the object is the same for
     every replay; the cache keeps it alive, so its id cannot be reused.
     """
     hit = _definitions.get(id(rules))

@@ -1,0 +1,1 @@
+"""What users ask of a replayed convention: deadlines, what-if, batch summaries, expect checks."""
