@@ -468,23 +468,16 @@ def rate_text(value: Decimal, lang: str) -> str:
     return text.replace(".", ",") + NNBSP + "%"
 
 
-# The first word of an article as a rules file may write it (`Annex N`, `Article N`), in French;
-# a rules file may give the French of a whole article in its ``labels:`` (key: the article as
-# written, e.g. ``"Annex 9": {en: Annex 9, fr: Annexe 9 bis}``), which wins. A word not here
-# (`Article`) is the same in both languages.
-ARTICLE_WORDS_FR = {"Annex": "Annexe", "Schedule": "Annexe", "Appendix": "Appendice",
-                    "Preamble": "Préambule"}
-
-
 def article_text(article: str, lang: str, rules: Any = None) -> str:
-    """An article (``Annex N``) as a reader of ``lang`` reads it (``Annexe N`` in French); the
-    JSON keeps the article as the rules file writes it."""
+    """An article as a reader of ``lang`` reads it: the rules file's ``labels:`` may give it in
+    French (key: the article as written, e.g. "Schedule 2");
+    otherwise it reads as written. The JSON keeps the article as the rules file writes it. The
+    words of an article are the convention's, never the engine's (docs/spec.md 8.1)."""
     if lang != "fr" or not article:
         return article
     if rules is not None and article in getattr(rules, "words", {}):
         return rules.label(article, lang)
-    first, _, rest = article.partition(" ")
-    return ARTICLE_WORDS_FR.get(first, first) + (" " + rest if rest else "")
+    return article
 
 
 # The command line's own messages (`convention: ...` on stderr, exit 2), in English and French;
