@@ -11,6 +11,7 @@ import argparse
 import datetime as dt
 import os
 import pathlib
+import re
 import sys
 import tempfile
 from typing import Any, Sequence
@@ -155,7 +156,33 @@ def _parser() -> argparse.ArgumentParser:
     srv.add_argument("--header-timeout", dest="header_timeout", metavar="SECONDS",
                      type=_count_arg("timeout", 1, 3600),
                      help="time a connection has to send a complete request head (default 30)")
+    srv.add_argument("--no-auth", dest="no_auth", action="store_true",
+                     help="serve every request without an API key (said on stderr at every start)")
+    srv.add_argument("--cors-origin", dest="cors_origins", metavar="ORIGIN", action="append", default=[],
+                     help="a web origin (https://host[:port]) whose pages may call the service; "
+                          "repeat for more (default: none, CORS off)")
+
+    keys = sub.add_parser("keys", help="make, list and revoke the service's API keys (docs/service.md)")
+    keys_sub = keys.add_subparsers(dest="keys_command", required=True, parser_class=_Parser)
+    k_add = keys_sub.add_parser("add", help="make a key: printed once, only its hash is stored")
+    k_add.add_argument("--tenant", required=True, help="the tenant (an authority) the key acts for")
+    k_add.add_argument("--role", required=True, choices=_roles(),
+                       help="its tenant's conventions only, every tenant's, or that and corrections "
+                            "(docs/service.md)")
+    k_add.add_argument("--name", help="the key's name, shown in the audit (default TENANT-ROLE-ID)")
+    k_list = keys_sub.add_parser("list", help="every key: name, tenant, role, created, revoked (never the key)")
+    k_rev = keys_sub.add_parser("revoke", help="revoke a key by its name or id: refused from then on")
+    k_rev.add_argument("key", metavar="NAME|ID")
+    for k in (k_add, k_list, k_rev):
+        k.add_argument("--db", metavar="URL", default="sqlite:///conventions.db",
+                       help="the register (as for serve)")
     return p
+
+
+def _roles() -> tuple[str, ...]:
+    from .service.auth import ROLES
+
+    return ROLES
 
 
 def _count_arg(what: str, lo: int, hi: int):
@@ -358,26 +385,66 @@ def cmd_report(args) -> str:
     return ""
 
 
-def cmd_serve(args) -> str:
-    """Make the register's tables once, then start uvicorn; each worker builds the application
-    from the environment (engine.service.app_from_env)."""
-    from . import service
-    from .service.store import Store
+def _open_store(url: str):
+    """The register at ``url``, its tables made if missing (one line on error, no password)."""
+    from .service.store import OldSchema, Store
 
     try:
-        Store(args.db, create=True).close()
+        return Store(url, create=True)
     except Exception as e:
         try:  # never a password on the screen
             from sqlalchemy.engine import make_url
 
-            shown = make_url(args.db).render_as_string(hide_password=True)
+            shown = make_url(url).render_as_string(hide_password=True)
         except Exception:
-            shown = args.db
+            shown = url
         first = str(e).strip().splitlines()[0] if str(e).strip() else ""
-        raise UsageError(f"--db {shown}: {type(e).__name__}: {first}") from None
+        kind = "" if isinstance(e, OldSchema) else f"{type(e).__name__}: "
+        raise UsageError(f"--db {shown}: {kind}{first}") from None
+
+
+def _serving_auth(args, active_keys: int) -> tuple[bool, str]:
+    """(authenticate, a warning for stderr) of ``serve``: keys are required, except with
+    --no-auth or on a loopback address while the register holds no key at all."""
+    from .service.auth import is_loopback
+
+    if args.no_auth:
+        return False, ("convention: warning: --no-auth: every request is served without an API key, "
+                       f"by anyone who can reach {args.host}:{args.port}\n")
+    if active_keys:
+        return True, ""
+    if is_loopback(args.host):
+        return False, ("convention: warning: the register holds no API key: serving without "
+                       f"authentication on {args.host} only (make one with `convention keys add`, "
+                       "then restart)\n")
+    raise UsageError(f"--host {args.host}: the register holds no API key; make one with `convention "
+                     "keys add --db URL --tenant T --role R`, or pass --no-auth to serve without "
+                     "authentication")
+
+
+def cmd_serve(args) -> str:
+    """Make the register's tables once, decide how requests are authenticated, then start
+    uvicorn; each worker builds the application from the environment
+    (engine.service.app_from_env)."""
+    from . import service
+    from .service import auth
+
+    store = _open_store(args.db)
+    try:
+        active = store.active_keys()
+    finally:
+        store.close()
+    authenticate, warning = _serving_auth(args, active)
+    for origin in args.cors_origins:
+        if not re.match(r"^https?://[^/\s]+$", origin):
+            raise UsageError(f"--cors-origin {origin!r}: expected an origin such as https://host[:port]")
+    if warning:
+        sys.stderr.write(warning)
+        sys.stderr.flush()
     import uvicorn
 
     env = service.ENV
+    os.environ.update(auth.serve_env(authenticate, args.cors_origins))
     os.environ[env["db"]] = args.db
     for key, value in (("body", args.max_body), ("events", args.max_events), ("replay_seconds", args.replay_timeout),
                        ("header_seconds", args.header_timeout)):
@@ -397,9 +464,42 @@ def scenario_error(e: ScenarioError, lang: str) -> str:
     return f"{e.file}:{e.line}: {i18n.translated(e.message, i18n.SCENARIO_ERRORS_FR, lang)}"
 
 
+def cmd_keys(args) -> tuple[str, int, str]:
+    """``keys add`` prints the key alone on stdout (for a script to take), what it is on stderr."""
+    from .service import auth
+    from .service.store import UnknownKey
+
+    store = _open_store(args.db)
+    try:
+        if args.keys_command == "add":
+            try:
+                record, key = auth.add_key(store, args.tenant, args.role, args.name)
+            except ValueError as e:
+                raise UsageError(str(e)) from None
+            return (key + "\n", 0, f"convention: key {record.name!r} (tenant {record.tenant}, role "
+                                   f"{record.role}) made; it is shown only this once\n")
+        if args.keys_command == "list":
+            return format_keys(store.list_keys()), 0, ""
+        try:
+            record = store.revoke_key(args.key)
+        except UnknownKey:
+            raise UsageError(f"no key named {args.key!r} (nor with that id)") from None
+        return "", 0, f"convention: key {record.name!r} revoked at {record.revoked}\n"
+    finally:
+        store.close()
+
+
+def format_keys(records) -> str:
+    """The keys as a table: never a key, nor its hash."""
+    rows = [("ID", "NAME", "TENANT", "ROLE", "CREATED", "REVOKED")]
+    rows += [(r.id, r.name, r.tenant, r.role, r.created, r.revoked or "-") for r in records]
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    return "".join("  ".join(c.ljust(w) for c, w in zip(row, widths)).rstrip() + "\n" for row in rows)
+
+
 COMMANDS = {"run": cmd_run, "check": cmd_check, "rules": cmd_rules, "state": cmd_state,
             "deadlines": cmd_deadlines, "whatif": cmd_whatif, "batch": cmd_batch,
-            "report": cmd_report, "serve": cmd_serve}
+            "report": cmd_report, "serve": cmd_serve, "keys": cmd_keys}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -16,7 +16,8 @@ with warnings.catch_warnings():
     warnings.simplefilter("ignore")
     from starlette.testclient import TestClient
 
-from engine.service import create_app, models, openapi
+from engine.service import auth, create_app, models, openapi
+from engine.service.store import Store
 from tests.sweeps import every_scenario
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
@@ -52,8 +53,10 @@ def fits(name: str, value) -> None:
 
 @pytest.fixture(scope="module")
 def client(tmp_path_factory):
-    db = tmp_path_factory.mktemp("openapi") / "register.db"
-    with TestClient(create_app(f"sqlite:///{db}")) as c:
+    store = Store(f"sqlite:///{tmp_path_factory.mktemp('openapi') / 'register.db'}")
+    key = auth.add_key(store, "calais", "admin")[1]  # an admin key: it may void
+    with TestClient(create_app(store), headers={"Authorization": f"Bearer {key}"}) as c:
+        c.member = auth.add_key(store, "calais", "member")[1]
         yield c
 
 
@@ -62,6 +65,26 @@ def test_the_application_serves_exactly_the_documented_operations(client):
     documented = {(m.upper(), p) for p, ops in DOC["paths"].items() for m in ops}
     assert served == documented
     assert len(documented) == 20  # 15, then the events, a void, health, readiness, metrics
+
+
+def test_the_document_declares_the_keys_and_what_they_refuse():
+    assert DOC["components"]["securitySchemes"]["apiKey"] == {
+        **DOC["components"]["securitySchemes"]["apiKey"], "type": "http", "scheme": "bearer"}
+    assert DOC["security"] == [{"apiKey": []}]
+    public = set()
+    for path, ops in DOC["paths"].items():
+        for method, op in ops.items():
+            if op.get("security") == []:
+                public.add(op["operationId"])
+                assert "401" not in op["responses"]
+            else:
+                assert "401" in op["responses"], op["operationId"]
+            assert ("415" in op["responses"]) == ("requestBody" in op), op["operationId"]
+            if "{id}" in path:
+                assert "404" in op["responses"]
+    assert public == {"openapi", "problemType", "healthz", "readyz"}  # /metrics needs a key
+    create = DOC["paths"]["/v1/conventions"]["post"]
+    assert "403" in create["responses"] and "tenant" in {p["name"] for p in create["parameters"]}
 
 
 def test_every_schema_is_a_model_and_every_ref_resolves():
@@ -113,6 +136,7 @@ def test_every_answer_about_a_scenario_fits_its_schema(client, path):
     fits("Created", r.json())
     cid = r.json()["id"]
     fits("Convention", client.get(f"/v1/conventions/{cid}").json())
+    fits("Events", client.get(f"/v1/conventions/{cid}/events").json())
     fits("Scenario", client.get(f"/v1/conventions/{cid}/scenario").json())
     fits("Timeline", client.get(f"/v1/conventions/{cid}/timeline").json())
     start = client.get(f"/v1/conventions/{cid}/timeline").json()["start"]
@@ -132,7 +156,9 @@ def test_the_register_and_the_rules_answers_fit(client):
     fits("Portfolio", r.json())
     assert r.json()["deadlines"]
     for answer in (client.get("/v1/conventions/nope"), client.get("/v1/rules/nope"),
-                   client.post("/v1/replay", content="{")):
+                   client.post("/v1/replay", content="{", headers={"content-type": "application/json"}),
+                   client.post("/v1/replay", content="{", headers={"content-type": "text/plain"}),
+                   client.get("/v1/rules", headers={"Authorization": "Bearer nope"})):
         fits("Problem", answer.json())
 
 
@@ -149,3 +175,7 @@ def test_the_events_a_void_and_the_operations_answers_fit(client):
     fits("Health", client.get("/healthz").json())
     fits("Health", client.get("/readyz").json())
     fits("Problem", client.post(f"/v1/conventions/{cid}/events/1/void", json={}).json())
+    forbidden = client.post(f"/v1/conventions/{cid}/events/1/void", json={"reason": "a test"},
+                            headers={"Authorization": f"Bearer {client.member}"})
+    assert forbidden.status_code == 403
+    fits("Problem", forbidden.json())

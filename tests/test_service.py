@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import concurrent.futures
 import contextlib
+import datetime as dt
 import glob
 import http
 import io
@@ -34,13 +35,16 @@ with warnings.catch_warnings():  # Starlette would rather have httpx2 beside its
 
 from engine import cli, service
 from engine.conventions import yamlnodes as Y
-from engine.service import Limits, create_app
+from engine.service import Limits, auth, create_app
+from engine.service.store import Store
+from tests.test_store import postgres_url  # noqa: F401 (a fixture: the PostgreSQL cluster)
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SCENARIOS = sorted(glob.glob(os.path.join(ROOT, "scenarios", "*.yaml")))
 YAML = {"content-type": "application/yaml"}
+JSON = {"content-type": "application/json"}
 
 
 def run_cli(*argv: str) -> tuple[int, str, str]:
@@ -66,10 +70,22 @@ def as_json_text(yaml_text: str) -> str:
     return json.dumps(plain(service.bodies.plain(Y.from_text(yaml_text))), indent=2, ensure_ascii=False) + "\n"
 
 
+def bearer(key: str) -> dict:
+    return {"Authorization": f"Bearer {key}"}
+
+
+def keyed(url: str, tenant: str = "calais", role: str = "member", **kw) -> tuple[TestClient, Store]:
+    """A test client of a new application on ``url`` that sends a new key of ``tenant``."""
+    store = Store(url, max_events=kw["limits"].events if "limits" in kw else 10_000)
+    _, key = auth.add_key(store, tenant, role)
+    return TestClient(create_app(store, **kw), headers=bearer(key)), store
+
+
 @pytest.fixture(scope="module")
 def client(tmp_path_factory):
     db = tmp_path_factory.mktemp("service") / "register.db"
-    with TestClient(create_app(f"sqlite:///{db}")) as c:
+    c, _ = keyed(f"sqlite:///{db}")
+    with c:
         yield c
 
 
@@ -296,7 +312,7 @@ def test_errors_are_problem_details_with_the_cli_message(client, tmp_path):
     text = as_json_text(BAD)
     (tmp_path / "bad.json").write_text(text, encoding="utf-8")
     _, _, err = run_cli("run", str(tmp_path / "bad.json"))
-    body = problem(client.post("/v1/replay", content=text), 422, "invalid-scenario")
+    body = problem(client.post("/v1/replay", content=text, headers=JSON), 422, "invalid-scenario")
     assert body["detail"] == err.strip().replace(str(tmp_path / "bad.json"), "<request>")
     # an event: the engine's message names the event (its would-be version) and the field
     cid = create(client, os.path.join(ROOT, "scenarios", "fixed-term.yaml"))
@@ -311,14 +327,14 @@ def test_errors_are_problem_details_with_the_cli_message(client, tmp_path):
 
 
 def test_unreadable_bodies_are_400(client):
-    body = problem(client.post("/v1/replay", content="scenario: 1\n"), 400, "invalid-body")
+    body = problem(client.post("/v1/replay", content="scenario: 1\n", headers=JSON), 400, "invalid-body")
     assert body["detail"].startswith("<request>:1: the body is not JSON")
     body = problem(client.post("/v1/replay", content="a: [1,\nb: {", headers=YAML), 400, "invalid-body")
     assert "YAML syntax error" in body["detail"]
     problem(client.post("/v1/replay", content=b"scenario: \xff\n", headers=YAML), 400, "invalid-body")
-    problem(client.post("/v1/replay", content=b'{"a": "\xff"}'), 400, "invalid-body")
-    problem(client.post("/v1/replay", content=""), 400, "invalid-body")
-    problem(client.post("/v1/replay", content="[1, 2]"), 422, "invalid-scenario")
+    problem(client.post("/v1/replay", content=b'{"a": "\xff"}', headers=JSON), 400, "invalid-body")
+    problem(client.post("/v1/replay", content="", headers=JSON), 400, "invalid-body")
+    problem(client.post("/v1/replay", content="[1, 2]", headers=JSON), 422, "invalid-scenario")
 
 
 def test_nothing_in_a_request_reads_a_file_or_runs_code(client, tmp_path):
@@ -334,18 +350,19 @@ def test_nothing_in_a_request_reads_a_file_or_runs_code(client, tmp_path):
         body = problem(client.post("/v1/conventions", content=yaml_body, headers=YAML), 422, "rules-not-served")
         assert body["detail"].startswith("<request>:2: convention: the service reads only the shipped rules")
         problem(client.post("/v1/replay", content=json.dumps({"scenario": 1, "convention": ref, "name": "x",
-                                                               "start": "2026-01-01"})), 422, "rules-not-served")
+                                                               "start": "2026-01-01"}), headers=JSON),
+                422, "rules-not-served")
     # a body that names a file is text, never a path
     for text in ("scenarios/member-notice.yaml", rules_path):
         body = problem(client.post("/v1/replay", content=text, headers=YAML), 422, "invalid-scenario")
         assert "single value" in body["detail"]
-    body = problem(client.post("/v1/replay", content=json.dumps(rules_path)), 422, "invalid-scenario")
+    body = problem(client.post("/v1/replay", content=json.dumps(rules_path), headers=JSON), 422, "invalid-scenario")
 
 
 def test_bounds(tmp_path):
-    app = create_app(f"sqlite:///{tmp_path / 'r.db'}", limits=Limits(body=4096, events=3))
+    c, _ = keyed(f"sqlite:///{tmp_path / 'r.db'}", limits=Limits(body=4096, events=3))
     fixed = read(os.path.join(ROOT, "scenarios", "fixed-term.yaml"))
-    with TestClient(app) as c:
+    with c:
         big = fixed + "#" * 5000 + "\n"
         body = problem(c.post("/v1/replay", content=big, headers=YAML), 413, "too-large")
         assert "4096" in body["detail"]
@@ -366,8 +383,8 @@ def test_bounds(tmp_path):
                           json={"date": "2026-02-01", "type": "payment", "amount": "1.00"}).status_code == 201
         problem(c.post(f"/v1/conventions/{cid}/events",
                        json={"date": "2026-02-01", "type": "payment", "amount": "1.00"}), 409, "too-many-events")
-    slow = create_app(f"sqlite:///{tmp_path / 'r.db'}", limits=Limits(replay_seconds=1e-6))
-    with TestClient(slow) as c:
+    slow, _ = keyed(f"sqlite:///{tmp_path / 'r.db'}", limits=Limits(replay_seconds=1e-6))
+    with slow as c:
         r = c.post("/v1/replay", content=fixed, headers=YAML)
         assert "took longer" in problem(r, 503, "timeout")["detail"] and r.headers["retry-after"]
         problem(c.get(f"/v1/conventions/{cid}/timeline"), 503, "timeout")
@@ -388,6 +405,231 @@ def test_openapi_describes_every_route(client):
     assert client.get("/problems/stale-version").status_code == 200
 
 
+# --------------------------------------------------------------------------- access, tenants, forgery, audit
+
+
+@pytest.fixture(scope="module")
+def tenants(tmp_path_factory):
+    """One application and a key of each kind: members of two tenants, the CdG, a revoked one."""
+    store = Store(f"sqlite:///{tmp_path_factory.mktemp('tenants') / 'register.db'}")
+    keys = {}
+    for name, tenant, role in (("calais", "calais", "member"), ("lievin", "lievin", "member"),
+                               ("cdg", "cdg62", "cdg"), ("revoked", "calais", "member")):
+        keys[name] = auth.add_key(store, tenant, role, name)[1]
+    store.revoke_key("revoked")
+    with TestClient(create_app(store)) as c:
+        yield c, keys
+
+
+def as_(keys: dict, who: str, **headers: str) -> dict:
+    return {**bearer(keys[who]), **headers}
+
+
+def test_every_request_needs_a_valid_key(tenants):
+    c, keys = tenants
+    fixed = read(os.path.join(ROOT, "scenarios", "fixed-term.yaml")).split("events:")[0]
+    cid = c.post("/v1/conventions", content=fixed, headers=as_(keys, "calais", **YAML)).json()["id"]
+    requests = [("GET", "/v1/rules", None), ("GET", "/v1/rules/cdg62-demat", None),
+                ("POST", "/v1/replay", fixed), ("POST", "/v1/check", fixed), ("POST", "/v1/conventions", fixed),
+                ("GET", f"/v1/conventions/{cid}", None), ("GET", f"/v1/conventions/{cid}/timeline", None),
+                ("GET", f"/v1/conventions/{cid}/events", None),
+                ("POST", f"/v1/conventions/{cid}/events", '{"date": "2027-01-01", "type": "payment", "amount": "1.00"}'),
+                ("GET", "/v1/deadlines?before=2030-01-01", None)]
+    unknown = auth.new_key()
+    for method, url, body in requests:
+        for headers, error in (({}, None), ({"Authorization": f"Bearer {unknown}"}, "invalid_token"),
+                               (bearer(keys["revoked"]), "invalid_token"),
+                               ({"Authorization": f"Basic {keys['calais']}"}, "invalid_request"),
+                               ({"Authorization": "Bearer"}, "invalid_request"),
+                               ({"Authorization": "Bearer " + "x" * 5000}, "invalid_token")):
+            r = c.request(method, url, content=body, headers={**headers, **YAML})
+            problem(r, 401, "unauthorized")
+            assert r.headers["www-authenticate"].startswith("Bearer")
+            assert (f'error="{error}"' in r.headers["www-authenticate"]) == (error is not None)
+    # a revoked key says nothing a never-valid key would not
+    assert c.get("/v1/rules", headers=bearer(keys["revoked"])).json() == \
+        dict(c.get("/v1/rules", headers={"Authorization": f"Bearer {unknown}"}).json())
+    # nothing was stored by any of them
+    assert c.get(f"/v1/conventions/{cid}", headers=as_(keys, "calais")).json()["version"] == 0
+    # the documents about the service are public
+    assert c.get("/openapi.json").status_code == 200
+    assert c.get("/problems/unauthorized").status_code == 200
+
+
+def test_a_key_revoked_is_refused_from_the_next_request(tmp_path):
+    c, store = keyed(f"sqlite:///{tmp_path / 'r.db'}", "calais", "member")
+    with c:
+        assert c.get("/v1/rules").status_code == 200
+        store.revoke_key(store.list_keys()[0].name)
+        problem(c.get("/v1/rules"), 401, "unauthorized")
+
+
+def test_a_member_sees_and_writes_only_its_tenants_conventions(tenants):
+    c, keys = tenants
+    text = read(os.path.join(ROOT, "scenarios", "member-notice.yaml"))
+    mine = c.post("/v1/conventions", content=text, headers=as_(keys, "calais", **YAML)).json()["id"]
+    theirs = c.post("/v1/conventions", content=text, headers=as_(keys, "lievin", **YAML)).json()["id"]
+    ev = {"date": "2027-04-02", "type": "dispute", "step": "opened"}
+    for path in ("", "/scenario", "/timeline", "/state", "/deadlines", "/deadlines.ics", "/events"):
+        assert c.get(f"/v1/conventions/{mine}{path}", headers=as_(keys, "calais")).status_code == 200
+        # another tenant's id is answered as an unknown one, word for word (but the id and path)
+        other = problem(c.get(f"/v1/conventions/{theirs}{path}", headers=as_(keys, "calais")), 404, "not-found")
+        unknown = problem(c.get(f"/v1/conventions/{'0' * 32}{path}", headers=as_(keys, "calais")), 404)
+        assert {k: v.replace(theirs, "0" * 32) for k, v in other.items() if k != "status"} == \
+            {k: v for k, v in unknown.items() if k != "status"}
+    # appending to another tenant's convention: 404 before anything else is looked at
+    for body in (ev, {"date": "2027-04-02", "type": "payment", "amount": "abc"}):
+        for headers in ({}, {"If-Match": "1"}, {"Idempotency-Key": "k"}):
+            r = c.post(f"/v1/conventions/{theirs}/events", json=body, headers=as_(keys, "calais", **headers))
+            assert problem(r, 404, "not-found")["detail"] == f"no convention {theirs!r}"
+    assert c.get(f"/v1/conventions/{theirs}", headers=as_(keys, "lievin")).json()["version"] == 4
+    # the CdG's key sees and writes both
+    for cid in (mine, theirs):
+        assert c.get(f"/v1/conventions/{cid}/timeline", headers=as_(keys, "cdg")).status_code == 200
+    assert c.post(f"/v1/conventions/{theirs}/events", json=ev, headers=as_(keys, "cdg")).json() == {"version": 5}
+    # the portfolio is filtered the same way
+    ids = {who: {d["id"] for d in c.get("/v1/deadlines?as_of=2026-01-01&before=2031-01-01",
+                                         headers=as_(keys, who)).json()["deadlines"]}
+           for who in ("calais", "lievin", "cdg")}
+    assert mine in ids["calais"] and theirs not in ids["calais"]
+    assert theirs in ids["lievin"] and mine not in ids["lievin"]
+    assert {mine, theirs} <= ids["cdg"]
+
+
+def test_creation_for_a_named_tenant(tenants):
+    c, keys = tenants
+    text = read(os.path.join(ROOT, "scenarios", "fixed-term.yaml"))
+    r = c.post("/v1/conventions?tenant=lievin", content=text, headers=as_(keys, "cdg", **YAML))
+    cid = r.json()["id"]
+    assert c.get(f"/v1/conventions/{cid}", headers=as_(keys, "lievin")).json()["tenant"] == "lievin"
+    problem(c.get(f"/v1/conventions/{cid}", headers=as_(keys, "calais")), 404)
+    events = c.get(f"/v1/conventions/{cid}/events", headers=as_(keys, "lievin")).json()["events"]
+    assert events and all((e["tenant"], e["key"]) == ("lievin", "cdg") for e in events)
+    # a member key names its own tenant or none; another is 403 and nothing is stored
+    problem(c.post("/v1/conventions?tenant=lievin", content=text, headers=as_(keys, "calais", **YAML)),
+            403, "forbidden")
+    assert c.post("/v1/conventions?tenant=calais", content=text,
+                  headers=as_(keys, "calais", **YAML)).status_code == 201
+    problem(c.post("/v1/conventions?tenant=a%20b", content=text, headers=as_(keys, "cdg", **YAML)),
+            400, "invalid-parameter")
+
+
+def test_idempotency_keys_are_each_tenants_own(tenants):
+    c, keys = tenants
+    text = read(os.path.join(ROOT, "scenarios", "fixed-term.yaml"))
+    other = text.replace("name:", "name: Autre", 1) if "name:" in text else text
+    a = c.post("/v1/conventions", content=text, headers=as_(keys, "calais", **YAML, **{"Idempotency-Key": "create-1"}))
+    # another tenant's same key, even with another body: a creation of its own, no 422, no replay
+    b = c.post("/v1/conventions", content=other, headers=as_(keys, "lievin", **YAML, **{"Idempotency-Key": "create-1"}))
+    assert a.status_code == b.status_code == 201 and a.json()["id"] != b.json()["id"]
+    assert "idempotent-replayed" not in b.headers
+    again = c.post("/v1/conventions", content=text, headers=as_(keys, "calais", **YAML, **{"Idempotency-Key": "create-1"}))
+    assert again.json() == a.json() and again.headers["idempotent-replayed"] == "true"
+    problem(c.post("/v1/conventions", content=other, headers=as_(keys, "calais", **YAML, **{"Idempotency-Key": "create-1"})),
+            422, "key-reused")
+    problem(c.get(f"/v1/conventions/{a.json()['id']}", headers=as_(keys, "lievin")), 404)
+
+
+FORGERIES = ["text/plain", "text/plain; charset=utf-8", "application/x-www-form-urlencoded",
+             "multipart/form-data; boundary=x", None, "application/json; charset=latin-1",
+             "application/jsonp", "text/yaml", "application/json, text/plain"]
+
+
+@pytest.mark.parametrize("ctype", FORGERIES, ids=str)
+def test_bodies_a_web_form_can_send_are_refused(tenants, ctype):
+    c, keys = tenants
+    cid = c.post("/v1/conventions", content=read(os.path.join(ROOT, "scenarios", "fixed-term.yaml")).split("events:")[0],
+                 headers=as_(keys, "calais", **YAML)).json()["id"]
+    ev = '{"date": "2027-01-01", "type": "payment", "amount": "1.00"}'
+    headers = as_(keys, "calais") if ctype is None else as_(keys, "calais", **{"content-type": ctype})
+    for url in ("/v1/replay", "/v1/check", "/v1/conventions", f"/v1/conventions/{cid}/events"):
+        body = read(os.path.join(ROOT, "scenarios", "fixed-term.yaml")) if "events" not in url else ev
+        r = c.post(url, content=body, headers=headers)
+        problem(r, 415, "unsupported-media-type")
+        assert r.headers["accept-post"] == "application/json, application/yaml"
+    assert c.get(f"/v1/conventions/{cid}", headers=as_(keys, "calais")).json()["version"] == 0
+
+
+@pytest.mark.parametrize("ctype", ["application/json", "application/json; charset=utf-8",
+                                   "Application/JSON;charset=UTF-8", "application/yaml; charset=utf-8"])
+def test_json_and_yaml_bodies_are_read(tenants, ctype):
+    c, keys = tenants
+    r = c.post("/v1/check", content='{"scenario": 1}', headers=as_(keys, "calais", **{"content-type": ctype}))
+    problem(r, 422, "invalid-scenario")  # read, then refused by the engine
+
+
+def test_cors_is_off_unless_origins_are_named(tmp_path):
+    preflight = {"Origin": "https://intranet.example", "Access-Control-Request-Method": "POST",
+                 "Access-Control-Request-Headers": "authorization, content-type"}
+    c, _ = keyed(f"sqlite:///{tmp_path / 'r.db'}")
+    with c:
+        r = c.options("/v1/conventions", headers=preflight)
+        assert r.status_code == 405 and "access-control-allow-origin" not in r.headers
+        r = c.get("/v1/rules", headers={"Origin": "https://intranet.example"})
+        assert r.status_code == 200 and "access-control-allow-origin" not in r.headers
+    c, _ = keyed(f"sqlite:///{tmp_path / 'r.db'}", cors_origins=["https://intranet.example"])
+    with c:
+        r = c.options("/v1/conventions", headers=preflight)
+        assert r.status_code == 200 and r.headers["access-control-allow-origin"] == "https://intranet.example"
+        assert "authorization" in r.headers["access-control-allow-headers"].lower()
+        r = c.get("/v1/rules", headers={"Origin": "https://intranet.example"})
+        assert r.headers["access-control-allow-origin"] == "https://intranet.example"
+        assert "etag" in r.headers["access-control-expose-headers"].lower()
+        # another origin is not allowed
+        r = c.options("/v1/conventions", headers={**preflight, "Origin": "https://evil.example"})
+        assert r.status_code == 400 and "access-control-allow-origin" not in r.headers
+        # a preflight is answered without a key, the request itself still needs one
+        problem(c.get("/v1/rules", headers={"Origin": "https://intranet.example", "Authorization": ""}), 401)
+
+
+def test_every_event_records_who_stored_it_and_when(tenants):
+    c, keys = tenants
+    before = dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
+    r = c.post("/v1/conventions?tenant=calais", content=read(os.path.join(ROOT, "scenarios", "fixed-term.yaml")),
+               headers=as_(keys, "cdg", **YAML))
+    cid, n = r.json()["id"], r.json()["version"]
+    c.post(f"/v1/conventions/{cid}/events", json={"date": "2027-01-01", "type": "payment", "amount": "1.10"},
+           headers=as_(keys, "calais"))
+    log = c.get(f"/v1/conventions/{cid}/events", headers=as_(keys, "calais"))
+    assert log.headers["etag"] == str(n + 1)
+    body = log.json()
+    assert (body["id"], body["version"], len(body["events"])) == (cid, n + 1, n + 1)
+    assert [e["version"] for e in body["events"]] == list(range(1, n + 2))
+    assert {(e["tenant"], e["key"]) for e in body["events"][:n]} == {("calais", "cdg")}
+    last = body["events"][-1]
+    assert (last["tenant"], last["key"]) == ("calais", "calais")
+    assert last["event"] == {"date": "2027-01-01", "type": "payment", "amount": "1.10"}
+    assert '"amount": "1.10"' in log.text  # the event as stored
+    after = dt.datetime.now(dt.timezone.utc)
+    for e in body["events"]:
+        assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", e["received"])
+        assert before <= dt.datetime.fromisoformat(e["received"].replace("Z", "+00:00")) <= after
+    # the scenario and the timeline know nothing of it: dates of the convention are untouched
+    doc = c.get(f"/v1/conventions/{cid}/scenario", headers=as_(keys, "calais")).text
+    assert "calais" not in doc and '"key"' not in doc and '"tenant"' not in doc
+
+
+def test_every_answer_carries_a_request_id_and_one_json_log_line(tenants, caplog):
+    c, keys = tenants
+    with caplog.at_level("INFO", logger="engine.service.access"):
+        r = c.get("/v1/rules", headers=as_(keys, "calais", **{"X-Request-Id": "proxy-42"}))
+        assert (r.status_code, r.headers["x-request-id"]) == (200, "proxy-42")
+        r = c.get("/v1/rules")
+        mine = r.headers["x-request-id"]
+        assert r.status_code == 401 and re.fullmatch(r"[0-9a-f]{32}", mine)
+        for bad in (b"x" * 129, b"two words", "caf\u00e9".encode("latin-1")):  # made anew, not echoed
+            r = c.get("/v1/rules", headers={"X-Request-Id": bad})
+            assert re.fullmatch(r"[0-9a-f]{32}", r.headers["x-request-id"])
+        r = c.post("/v1/replay", content="x", headers=as_(keys, "calais", **{"content-type": "text/plain"}))
+        assert r.status_code == 415 and r.headers["x-request-id"]
+    lines = [json.loads(rec.getMessage()) for rec in caplog.records if rec.name == "engine.service.access"]
+    first = next(x for x in lines if x["request_id"] == "proxy-42")
+    assert (first["method"], first["path"], first["status"], first["tenant"], first["key"]) == \
+        ("GET", "/v1/rules", 200, "calais", "calais")
+    assert next(x for x in lines if x["request_id"] == mine)["status"] == 401
+    assert all(keys["calais"] not in rec.getMessage() for rec in caplog.records)
+
+
 # --------------------------------------------------------------------------- docs/service.md
 
 _CURL = re.compile(r"<!-- curl -->\s*\n```text\n(.*?)\n```", re.S)
@@ -406,7 +648,7 @@ def _curl(lines: list[str]) -> tuple[list[str], list[str]]:
             i += 1
 
 
-def _request(client, args: list[str], ids: dict[str, str]) -> tuple[httpx.Response, bool]:
+def _request(client, args: list[str], ids: dict[str, str], key: str = "") -> tuple[httpx.Response, bool]:
     assert args[0] == "curl"
     method, headers, data, url, include = None, {}, None, None, False
     it = iter(args[1:])
@@ -419,7 +661,7 @@ def _request(client, args: list[str], ids: dict[str, str]) -> tuple[httpx.Respon
             method = next(it)
         elif a == "-H":
             k, v = next(it).split(":", 1)
-            headers[k.strip()] = v.strip()
+            headers[k.strip()] = v.strip().replace("$KEY", key)
         elif a in ("-d", "--data-binary"):
             data = next(it)
             if data.startswith("@"):
@@ -453,10 +695,12 @@ def test_the_service_page_shows_real_exchanges(tmp_path):
     page_id = re.search(r"`ID=([0-9a-f]{32})`", page).group(1)
     ids: dict[str, str] = {}  # $ID -> the id of this run
     shown_ids: dict[str, str] = {}  # an id of this run -> the id the page shows
-    with TestClient(create_app(f"sqlite:///{tmp_path / 'r.db'}")) as client:
+    store = Store(f"sqlite:///{tmp_path / 'r.db'}")
+    _, key = auth.add_key(store, "calais", "member", "calais-app")  # as the page makes its $KEY
+    with TestClient(create_app(store)) as client:
         for block in blocks:
             args, expected = _curl(block)
-            r, include = _request(client, args, ids)
+            r, include = _request(client, args, ids, key)
             text = _shown(r, include)
             if r.request.method == "POST" and r.url.path == "/v1/conventions" and r.status_code == 201:
                 page_shows = re.search(r'"id": "([0-9a-f]{32})"', "\n".join(expected)).group(1)
@@ -486,10 +730,27 @@ def test_the_service_page_shows_real_exchanges(tmp_path):
 
 @pytest.fixture(scope="module")
 def fuzz_app(tmp_path_factory):
-    return create_app(f"sqlite:///{tmp_path_factory.mktemp('fuzz') / 'register.db'}")
+    """The application and a member key: every case is sent with it."""
+    store = Store(f"sqlite:///{tmp_path_factory.mktemp('fuzz') / 'register.db'}")
+    FUZZED_APP.app = create_app(store)
+    yield FUZZED_APP.app, auth.add_key(store, "fuzz", "member")[1]
+    FUZZED_APP.app = None
 
 
+class _Deferred:
+    """An ASGI application that is the fuzz fixture's, once the fixture has made it: the document
+    is bound to it when the module is collected, so that the checks' own requests (such as
+    ignored_auth's, without the key) reach the application too."""
+
+    app = None
+
+    async def __call__(self, scope, receive, send):
+        await self.app(scope, receive, send)
+
+
+FUZZED_APP = _Deferred()
 fuzzed = schemathesis.openapi.from_dict(service.openapi())
+fuzzed.app = FUZZED_APP
 
 
 @pytest.mark.slow
@@ -497,10 +758,16 @@ fuzzed = schemathesis.openapi.from_dict(service.openapi())
 @settings(max_examples=50, derandomize=True, deadline=None, suppress_health_check=list(HealthCheck),
           database=None)
 def test_fuzz_openapi(case, fuzz_app):
-    """No 5xx, and every answer as the document says (status, content type, schema, headers).
-    A scenario the schema allows may still be one the engine refuses (422): that check is off."""
-    assert fuzz_app.state.store is not None
-    case.call_and_validate(app=fuzz_app, excluded_checks=[schemathesis.checks.positive_data_acceptance])
+    """No 5xx, and every answer as the document says (status, content type, schema, headers),
+    with a member key; an operation that needs a key refuses a request without one or with a
+    wrong one (ignored_auth). A scenario the schema allows may still be one the engine refuses
+    (422): that check is off."""
+    headers = dict(case.headers or {})
+    if any(k.lower() == "authorization" for k in headers):  # the generated key: the real one instead
+        headers = {k: v for k, v in headers.items() if k.lower() != "authorization"}
+        case.headers = {**headers, **bearer(fuzz_app[1])}
+    # else a case without a key (a negative one): it must be refused, as it is sent
+    case.call_and_validate(excluded_checks=[schemathesis.checks.positive_data_acceptance])
 
 
 # --------------------------------------------------------------------------- real servers
@@ -513,14 +780,14 @@ def _free_port() -> int:
 
 
 @contextlib.contextmanager
-def serving(db: str, workers: int = 1, log=None):
+def serving(db: str, workers: int = 1, log=None, extra: tuple[str, ...] = ()):
     """`convention serve` in a process group of its own on 127.0.0.1 and a free port; killed
     (the whole group) when the block ends."""
     port = _free_port()
     env = dict(os.environ, PYTHONPATH=ROOT + os.pathsep + os.environ.get("PYTHONPATH", ""))
     proc = subprocess.Popen(
         [sys.executable, "-m", "engine.cli", "serve", "--host", "127.0.0.1", "--port", str(port),
-         "--db", db, "--workers", str(workers)],
+         "--db", db, "--workers", str(workers), *extra],
         cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=log or subprocess.DEVNULL,
         start_new_session=True)
     base = f"http://127.0.0.1:{port}"
@@ -528,7 +795,7 @@ def serving(db: str, workers: int = 1, log=None):
         deadline = time.monotonic() + 30
         while True:
             try:
-                if httpx.get(f"{base}/v1/rules", timeout=2).status_code == 200:
+                if httpx.get(f"{base}/openapi.json", timeout=2).status_code == 200:
                     break
             except httpx.HTTPError:
                 pass
@@ -558,69 +825,126 @@ def _payment(n: int) -> dict:
     return {"date": "2026-03-01", "type": "payment", "amount": f"{n}.00"}
 
 
-def _stored_amounts(base: str, cid: str) -> list[str]:
-    doc = httpx.get(f"{base}/v1/conventions/{cid}/scenario", timeout=30).text
+def _stored_amounts(base: str, cid: str, key: str) -> list[str]:
+    doc = httpx.get(f"{base}/v1/conventions/{cid}/scenario", headers=bearer(key), timeout=30).text
     return [e["amount"] for e in json.loads(doc)["events"]]
 
 
-@pytest.mark.slow
-def test_eight_writers_on_two_workers_store_every_event_once(tmp_path):
-    fixed = read(os.path.join(ROOT, "scenarios", "fixed-term.yaml")).split("events:")[0]
-    with serving(f"sqlite:///{tmp_path / 'r.db'}", workers=2) as (base, _):
-        cid = httpx.post(f"{base}/v1/conventions", content=fixed, headers=YAML, timeout=30).json()["id"]
+def _keys(db: str) -> dict[str, str]:
+    """Keys of two member tenants and of the CdG, made as `convention keys add` makes them."""
+    keys = {}
+    for name, tenant, role in (("calais", "calais", "member"), ("lievin", "lievin", "member"),
+                               ("cdg", "cdg62", "cdg")):
+        code, out, _ = run_cli("keys", "add", "--db", db, "--tenant", tenant, "--role", role, "--name", name)
+        assert code == 0
+        keys[name] = out.strip()
+    return keys
 
-        def writer(w: int) -> dict:
+
+def _database(backend: str, tmp_path, request) -> str:
+    if backend == "sqlite":
+        return f"sqlite:///{tmp_path / 'r.db'}"
+    url = request.getfixturevalue("postgres_url")
+    # a fresh database of the cluster for each test: the register starts empty
+    import sqlalchemy as sa
+
+    name = f"t{os.getpid()}_{time.monotonic_ns()}"
+    admin = sa.create_engine(service.store.engine_url(url), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
+    admin.dispose()
+    return url.replace("/postgres?", f"/{name}?")
+
+
+BACKENDS = ["sqlite", pytest.param("postgresql", marks=pytest.mark.slow)]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_writers_of_two_tenants_on_two_workers_store_every_event_once(backend, tmp_path, request):
+    """One convention of calais written at once by 4 writers with calais's key and 4 with the
+    CdG's; one of lievin by 4 writers with lievin's key, under the very same idempotency keys."""
+    db = _database(backend, tmp_path, request)
+    keys = _keys(db)
+    fixed = read(os.path.join(ROOT, "scenarios", "fixed-term.yaml")).split("events:")[0]
+    with serving(db, workers=2) as (base, _):
+        cid = httpx.post(f"{base}/v1/conventions", content=fixed, headers={**YAML, **bearer(keys["calais"])},
+                         timeout=30).json()["id"]
+        other = httpx.post(f"{base}/v1/conventions", content=fixed, headers={**YAML, **bearer(keys["lievin"])},
+                           timeout=30).json()["id"]
+
+        def writer(w: int, who: str, convention: str, count: int) -> dict:
             got = {}
-            with httpx.Client(base_url=base, timeout=30) as http:
-                for i in range(50):
+            with httpx.Client(base_url=base, timeout=60, headers=bearer(keys[who])) as http:
+                for i in range(count):
                     n = 1000 * (w + 1) + i
-                    answers = [http.post(f"/v1/conventions/{cid}/events", json=_payment(n),
-                                         headers={"Idempotency-Key": f"w{w}-{i}"}) for _ in range(2)]
-                    assert [a.status_code for a in answers] == [201, 201]
+                    answers = [http.post(f"/v1/conventions/{convention}/events", json=_payment(n),
+                                         headers={"Idempotency-Key": f"w{w % 4}-{i}" if who == "lievin"
+                                                  else f"w{w}-{i}"}) for _ in range(2)]
+                    assert [a.status_code for a in answers] == [201, 201], answers[0].text
                     assert answers[0].json() == answers[1].json()  # the retry answered as the first
-                    got[f"{n}.00"] = answers[0].json()["version"]
+                    got[f"{n}.00"] = (answers[0].json()["version"], who)
             return got
 
-        with concurrent.futures.ThreadPoolExecutor(8) as pool:
-            results = [f.result(timeout=180) for f in [pool.submit(writer, w) for w in range(8)]]
-        acked = {k: v for r in results for k, v in r.items()}
-        assert sorted(acked.values()) == list(range(1, 401))
-        stored = _stored_amounts(base, cid)
-        assert len(stored) == 400 and all(stored[v - 1] == amount for amount, v in acked.items())
-        r = httpx.post(f"{base}/v1/conventions/{cid}/events", json=_payment(1), headers={"If-Match": "399"})
+        jobs = [(w, "calais" if w < 4 else "cdg", cid, 50) for w in range(8)]
+        jobs += [(w, "lievin", other, 25) for w in range(8, 12)]
+        with concurrent.futures.ThreadPoolExecutor(len(jobs)) as pool:
+            results = [f.result(timeout=300) for f in [pool.submit(writer, *job) for job in jobs]]
+        acked = {k: v for r in results[:8] for k, v in r.items()}
+        assert sorted(v for v, _ in acked.values()) == list(range(1, 401))
+        stored = _stored_amounts(base, cid, keys["calais"])
+        assert len(stored) == 400 and all(stored[v - 1] == amount for amount, (v, _) in acked.items())
+        log = httpx.get(f"{base}/v1/conventions/{cid}/events", headers=bearer(keys["cdg"]), timeout=30).json()
+        by_version = {e["version"]: e for e in log["events"]}
+        for amount, (v, who) in acked.items():  # each event's audit names the key that wrote it
+            assert (by_version[v]["key"], by_version[v]["event"]["amount"]) == (who, amount)
+        assert {e["tenant"] for e in log["events"]} == {"calais", "cdg62"}
+        theirs = {k: v for r in results[8:] for k, v in r.items()}
+        assert sorted(v for v, _ in theirs.values()) == list(range(1, 101))
+        assert sorted(_stored_amounts(base, other, keys["lievin"])) == sorted(theirs)
+        r = httpx.post(f"{base}/v1/conventions/{cid}/events", json=_payment(1),
+                       headers={"If-Match": "399", **bearer(keys["calais"])})
         assert r.status_code == 412 and r.headers["etag"] == "400"
-        assert httpx.get(f"{base}/v1/conventions/{cid}/timeline", timeout=30).headers["etag"] == "400"
+        r = httpx.get(f"{base}/v1/conventions/{other}/timeline", headers=bearer(keys["calais"]), timeout=30)
+        assert r.status_code == 404
+        assert httpx.get(f"{base}/v1/conventions/{cid}/timeline", headers=bearer(keys["calais"]),
+                         timeout=30).headers["etag"] == "400"
 
 
 @pytest.mark.slow
-def test_a_server_killed_mid_writes_gives_back_every_acknowledged_event(tmp_path):
-    db = f"sqlite:///{tmp_path / 'r.db'}"
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_a_server_killed_mid_writes_gives_back_every_acknowledged_event(backend, tmp_path, request):
+    """Writers of two tenants, each on its tenant's convention, and the server killed (SIGKILL)."""
+    db = _database(backend, tmp_path, request)
+    keys = _keys(db)
     fixed = read(os.path.join(ROOT, "scenarios", "fixed-term.yaml")).split("events:")[0]
-    acked: dict[str, int] = {}  # key -> version answered
-    sent: dict[str, int] = {}  # key -> amount of every event sent
+    acked: dict[tuple, int] = {}  # (tenant, key) -> version answered
+    sent: dict[tuple, int] = {}  # (tenant, key) -> amount of every event sent
     lock = threading.Lock()
     halt = threading.Event()
     with serving(db, workers=2) as (base, proc):
-        cid = httpx.post(f"{base}/v1/conventions", content=fixed, headers=YAML, timeout=30).json()["id"]
+        cids = {who: httpx.post(f"{base}/v1/conventions", content=fixed,
+                                headers={**YAML, **bearer(keys[who])}, timeout=30).json()["id"]
+                for who in ("calais", "lievin")}
 
-        def writer(w: int) -> None:
-            with httpx.Client(base_url=base, timeout=10) as http:
+        def writer(w: int, who: str) -> None:
+            with httpx.Client(base_url=base, timeout=10, headers=bearer(keys[who])) as http:
                 for i in range(10_000):
                     if halt.is_set():
                         return
                     key, n = f"w{w}-{i}", 100_000 * (w + 1) + i
                     with lock:
-                        sent[key] = n
+                        sent[who, key] = n
                     try:
-                        r = http.post(f"/v1/conventions/{cid}/events", json=_payment(n),
+                        r = http.post(f"/v1/conventions/{cids[who]}/events", json=_payment(n),
                                       headers={"Idempotency-Key": key})
                     except httpx.HTTPError:
                         return  # the server is gone
                     if r.status_code == 201:
                         with lock:
-                            acked[key] = r.json()["version"]
+                            acked[who, key] = r.json()["version"]
 
-        threads = [threading.Thread(target=writer, args=(w,)) for w in range(4)]
+        threads = [threading.Thread(target=writer, args=(w, who)) for w in range(2) for who in ("calais", "lievin")]
         for t in threads:
             t.start()
         deadline = time.monotonic() + 30
@@ -631,17 +955,79 @@ def test_a_server_killed_mid_writes_gives_back_every_acknowledged_event(tmp_path
         for t in threads:
             t.join(timeout=30)
         proc.wait(timeout=15)
-    assert len(acked) >= 150
+    assert len(acked) >= 150 and {who for who, _ in acked} == {"calais", "lievin"}
     with serving(db) as (base, _):
-        stored = _stored_amounts(base, cid)
-        for key, version in acked.items():
-            assert stored[version - 1] == f"{sent[key]}.00"
+        stored = {who: _stored_amounts(base, cids[who], keys[who]) for who in cids}
+        for (who, key), version in acked.items():
+            assert stored[who][version - 1] == f"{sent[who, key]}.00"
         # Every key sent again: the acknowledged ones and those cut off are stored once in all.
-        with httpx.Client(base_url=base, timeout=30) as http:
-            for key, n in sent.items():
-                r = http.post(f"/v1/conventions/{cid}/events", json=_payment(n), headers={"Idempotency-Key": key})
-                assert r.status_code == 201
-                if key in acked:
-                    assert r.json()["version"] == acked[key]
-        stored = _stored_amounts(base, cid)
-        assert sorted(stored) == sorted(f"{n}.00" for n in sent.values())
+        for (who, key), n in sent.items():
+            r = httpx.post(f"{base}/v1/conventions/{cids[who]}/events", json=_payment(n), timeout=30,
+                           headers={"Idempotency-Key": key, **bearer(keys[who])})
+            assert r.status_code == 201
+            if (who, key) in acked:
+                assert r.json()["version"] == acked[who, key]
+        for who in cids:
+            assert sorted(_stored_amounts(base, cids[who], keys[who])) == \
+                sorted(f"{n}.00" for (w, _), n in sent.items() if w == who)
+
+
+def test_serve_refuses_an_open_address_without_keys_and_says_when_it_runs_without(tmp_path, capsys):
+    db = f"sqlite:///{tmp_path / 'r.db'}"
+    code, out, err = run_cli("serve", "--host", "0.0.0.0", "--db", db)
+    assert (code, out) == (2, "") and err.startswith("convention: --host 0.0.0.0: the register holds no API key")
+    assert err.count("\n") == 1
+    args = cli._parser().parse_args(["serve", "--db", db])
+    assert cli._serving_auth(args, 0)[0] is False and "without authentication" in cli._serving_auth(args, 0)[1]
+    assert cli._serving_auth(args, 1) == (True, "")
+    args = cli._parser().parse_args(["serve", "--host", "0.0.0.0", "--no-auth", "--db", db])
+    authenticate, warning = cli._serving_auth(args, 5)
+    assert authenticate is False and warning.startswith("convention: warning: --no-auth")
+    for host, loop in (("127.0.0.1", True), ("::1", True), ("localhost", True), ("127.8.0.1", True),
+                       ("0.0.0.0", False), ("10.0.0.1", False), ("::", False), ("example.org", False)):
+        assert auth.is_loopback(host) is loop
+    code, _, err = run_cli("serve", "--db", db, "--cors-origin", "intranet.example")
+    assert code == 2 and "--cors-origin" in err
+
+
+def test_the_keys_command_shows_a_key_once_and_never_again(tmp_path):
+    db = f"sqlite:///{tmp_path / 'r.db'}"
+    code, key, err = run_cli("keys", "add", "--db", db, "--tenant", "calais", "--role", "member", "--name", "app")
+    assert code == 0 and re.fullmatch(r"cvk_[A-Za-z0-9_-]{43}\n", key)
+    assert err == "convention: key 'app' (tenant calais, role member) made; it is shown only this once\n"
+    code, out, _ = run_cli("keys", "list", "--db", db)
+    lines = out.splitlines()
+    assert lines[0].split() == ["ID", "NAME", "TENANT", "ROLE", "CREATED", "REVOKED"]
+    assert lines[1].split()[1:4] == ["app", "calais", "member"] and lines[1].split()[-1] == "-"
+    assert key.strip() not in out and auth.key_hash(key.strip()) not in out
+    assert run_cli("keys", "revoke", "--db", db, "app")[0] == 0
+    assert run_cli("keys", "list", "--db", db)[1].splitlines()[1].split()[-1] != "-"
+    with TestClient(create_app(db)) as c:
+        problem(c.get("/v1/rules", headers=bearer(key.strip())), 401)
+    code, out, err = run_cli("keys", "revoke", "--db", db, "nope")
+    assert (code, out) == (2, "") and err == "convention: no key named 'nope' (nor with that id)\n"
+    with pytest.raises(SystemExit) as e:  # argparse's own: one line, exit 2
+        run_cli("keys", "add", "--db", db, "--tenant", "calais", "--role", "root")
+    assert e.value.code == 2
+    code, out, err = run_cli("keys", "add", "--db", db, "--tenant", "../x", "--role", "cdg")
+    assert code == 2 and out == "" and err.startswith("convention: invalid tenant '../x'")
+
+
+@pytest.mark.slow
+def test_a_served_register_with_keys_refuses_requests_without_one(tmp_path):
+    db = f"sqlite:///{tmp_path / 'r.db'}"
+    keys = _keys(db)
+    log = tmp_path / "log"
+    with open(log, "w") as f, serving(db, log=f, extra=("--cors-origin", "https://intranet.example")) as (base, _):
+        assert httpx.get(f"{base}/v1/rules", timeout=10).status_code == 401
+        assert httpx.get(f"{base}/v1/rules", headers=bearer(keys["calais"]), timeout=10).status_code == 200
+        r = httpx.options(f"{base}/v1/rules", timeout=10, headers={
+            "Origin": "https://intranet.example", "Access-Control-Request-Method": "GET"})
+        assert r.headers["access-control-allow-origin"] == "https://intranet.example"
+    assert "warning" not in log.read_text()
+    logged = [json.loads(line) for line in log.read_text().splitlines() if line.startswith("{")]
+    assert [x["status"] for x in logged if x["path"] == "/v1/rules"][:2] == [401, 200]
+    assert all(keys["calais"] not in line for line in log.read_text().splitlines())
+    with open(log, "w") as f, serving(db, log=f, extra=("--no-auth",)) as (base, _):
+        assert httpx.get(f"{base}/v1/rules", timeout=10).status_code == 200
+    assert "convention: warning: --no-auth" in log.read_text()

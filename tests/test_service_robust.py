@@ -24,10 +24,10 @@ with warnings.catch_warnings():
 
 from engine import api
 from engine.core import timebox
-from engine.service import Limits, bodies, create_app, limits as limits_mod
+from engine.service import Limits, auth, bodies, create_app, limits as limits_mod
 from engine.service.store import Store
 
-from test_service import ROOT, YAML, _free_port, problem, read, run_cli, serving
+from test_service import JSON, ROOT, YAML, _free_port, problem, read, run_cli, serving
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 
@@ -37,7 +37,12 @@ AMENDMENT = read(os.path.join(ROOT, "scenarios", "amendment.yaml"))
 
 @pytest.fixture()
 def client(tmp_path):
-    with TestClient(create_app(f"sqlite:///{tmp_path / 'r.db'}")) as c:
+    """The service with keys, every request sent with an admin key (named ``ops-admin``); a
+    member key of the same tenant in ``client.member``."""
+    store = Store(f"sqlite:///{tmp_path / 'r.db'}")
+    admin = auth.add_key(store, "ops", "admin", "ops-admin")[1]
+    with TestClient(create_app(store), headers={"Authorization": f"Bearer {admin}"}) as c:
+        c.member = auth.add_key(store, "ops", "member", "ops-member")[1]
         yield c
 
 
@@ -59,7 +64,7 @@ def test_the_62_byte_amount_is_refused_at_once_and_nothing_is_stored(client):
     body = b'{"date":"2026-02-01","type":"payment","amount":1E+999999999}'
     assert len(body) == 60  # the issue's 62 bytes, without its two spaces
     started = time.monotonic()
-    detail = problem(client.post(f"/v1/conventions/{cid}/events", content=body), 422, "invalid-scenario")["detail"]
+    detail = problem(client.post(f"/v1/conventions/{cid}/events", content=body, headers=JSON), 422, "invalid-scenario")["detail"]
     assert time.monotonic() - started < 2
     assert "out of range" in detail
     assert _version(client, cid) == 0
@@ -84,7 +89,7 @@ def test_an_amount_of_a_megabyte_is_refused_and_reads_still_answer(client):
     cid = _convention(client)
     big = b'{"date":"2026-02-01","type":"payment","amount":' + b"9" * (1024 * 1024 - 100) + b"}"
     for _ in range(6):
-        problem(client.post(f"/v1/conventions/{cid}/events", content=big), 422, "invalid-scenario")
+        problem(client.post(f"/v1/conventions/{cid}/events", content=big, headers=JSON), 422, "invalid-scenario")
     assert client.get(f"/v1/conventions/{cid}/timeline").status_code == 200
     assert client.get("/v1/deadlines?before=2030-01-01").status_code == 200
 
@@ -130,11 +135,12 @@ def test_duplicate_keys_are_refused_everywhere(client, route):
     cid = _convention(client)
     event = '{"date": "2026-02-01", "type": "payment", "amount": "1.00", "amount": "2.00"}'
     if route == "append":
-        r = client.post(f"/v1/conventions/{cid}/events", content=event)
+        r = client.post(f"/v1/conventions/{cid}/events", content=event, headers=JSON)
     else:
         scenario = json.dumps(bodies.read_document(HEAD.encode(), True).value)
         text = scenario[:-1] + ', "events": [' + event + "]}"
-        r = client.post("/v1/conventions" if route == "create" else "/v1/replay", content=text)
+        r = client.post("/v1/conventions" if route == "create" else "/v1/replay", content=text,
+                        headers=JSON)
     assert "duplicate key 'amount'" in problem(r, 422, "invalid-scenario")["detail"]
     assert _version(client, cid) == 0
 
@@ -210,13 +216,13 @@ def test_the_replay_before_commit_runs_in_the_write_transaction(tmp_path):
 
 def test_the_portfolio_reports_a_convention_that_cannot_be_replayed_and_goes_on(tmp_path):
     db = f"sqlite:///{tmp_path / 'r.db'}"
-    with TestClient(create_app(db)) as c:
+    with TestClient(create_app(db, authenticate=False)) as c:
         good = _convention(c, AMENDMENT)
         bad = _convention(c, AMENDMENT)
     # a poisoned row from before the check (or written by hand): stored without the check
     Store(db).append(bad, {"date": "2026-06-01", "type": "amendment", "ref": "x", "effective": "2026-07-01",
                            "set": {"contribution": {"payment_term": "P9000Y"}}})
-    with TestClient(create_app(db)) as c:
+    with TestClient(create_app(db, authenticate=False)) as c:
         r = c.get("/v1/deadlines?as_of=2026-01-01&before=2030-01-01")
         assert r.status_code == 200, r.text
         out = r.json()
@@ -236,7 +242,8 @@ def test_a_replay_stops_at_its_limit_from_inside():
 
 
 def test_a_timed_out_replay_no_longer_runs(tmp_path):
-    app = create_app(f"sqlite:///{tmp_path / 'r.db'}", limits=Limits(replay_seconds=0.001))
+    app = create_app(f"sqlite:///{tmp_path / 'r.db'}", limits=Limits(replay_seconds=0.001),
+                     authenticate=False)
     scenario = read(os.path.join(ROOT, "scenarios", "pas-de-calais.yaml"))
     with TestClient(app) as c:
         before = threading.active_count()
@@ -250,7 +257,7 @@ def test_a_timed_out_replay_no_longer_runs(tmp_path):
 
 
 def test_the_stateless_routes_obey_the_event_limit(tmp_path):
-    app = create_app(f"sqlite:///{tmp_path / 'r.db'}", limits=Limits(events=3))
+    app = create_app(f"sqlite:///{tmp_path / 'r.db'}", limits=Limits(events=3), authenticate=False)
     four = HEAD + "events:\n" + "".join(f"  - {{date: 2026-02-0{i}, type: payment, amount: '1.00'}}\n"
                                         for i in range(1, 5))
     with TestClient(app) as c:
@@ -275,7 +282,7 @@ def test_if_match_takes_ascii_digits_only(client, value, status):
 
 
 def _database_down(url: str) -> None:
-    app = create_app(Store(url, create=False))
+    app = create_app(Store(url, create=False), authenticate=False)
     with TestClient(app, raise_server_exceptions=False) as c:
         assert c.get("/healthz").json() == {"status": "ok"}
         for r in (c.get("/readyz"), c.get("/v1/conventions/abc"), c.get("/v1/deadlines?before=2030-01-01"),
@@ -296,7 +303,7 @@ def test_a_stopped_postgresql_is_503_without_internals(request):
     from test_store import _initdb  # the throwaway cluster of tests/test_store.py
 
     url = request.getfixturevalue("postgres_url")
-    with TestClient(create_app(url)) as c:
+    with TestClient(create_app(url, authenticate=False)) as c:
         assert c.get("/readyz").status_code == 200
         cid = _convention(c)
     if os.environ.get("CONVENTION_TEST_POSTGRES"):
@@ -359,9 +366,15 @@ def test_health_readiness_metrics_and_request_ids(client, caplog):
         bad = client.get("/v1/conventions/nope", headers={"X-Request-Id": "no spaces allowed"})
         assert bad.status_code == 404 and len(bad.headers["x-request-id"]) == 32  # made anew
     lines = [json.loads(rec.getMessage()) for rec in caplog.records if rec.name == "engine.service.access"]
-    assert {"request_id": "abc-123", "method": "GET", "route": "/v1/rules", "status": 200} .items() <= lines[0].items()
+    assert {"request_id": "abc-123", "method": "GET", "route": "/v1/rules", "status": 200,
+            "tenant": "ops", "key": "ops-admin"}.items() <= lines[0].items()
     assert lines[1]["route"] == "/v1/conventions/{id}" and lines[1]["status"] == 404
     client.post("/v1/replay", content=HEAD, headers=YAML)
+    # the probes answer without a key; the metrics need one (any role)
+    nokey = {"Authorization": "Bearer nope"}
+    assert client.get("/healthz", headers=nokey).status_code == client.get("/readyz", headers=nokey).status_code == 200
+    problem(client.get("/metrics", headers=nokey), 401, "unauthorized")
+    assert client.get("/metrics", headers={"Authorization": f"Bearer {client.member}"}).status_code == 200
     m = client.get("/metrics")
     assert m.headers["content-type"].startswith("text/plain")
     text = m.text
@@ -386,7 +399,7 @@ def test_a_voided_event_is_kept_recorded_and_skipped_by_the_replay(client, tmp_p
     r = client.post(f"/v1/conventions/{cid}/events/{n + 1}/void", json={"reason": "entered twice"})
     assert r.status_code == 200, r.text
     voided = r.json()["voided"]
-    assert voided["by"] == "operator" and voided["reason"] == "entered twice" and voided["at"].endswith("Z")
+    assert voided["by"] == "ops-admin" and voided["reason"] == "entered twice" and voided["at"].endswith("Z")
     # the replay skips it: the timeline is the one before, and it equals `convention run` of
     # the register's document (the voided event's line left empty, the others on their lines)
     assert client.get(f"/v1/conventions/{cid}/timeline").content == timeline
@@ -419,7 +432,13 @@ def test_a_void_is_refused_when_it_would_break_the_replay_or_is_malformed(client
     problem(client.post(f"/v1/conventions/nope/events/1/void", json={"reason": "r"}), 404)
     for body in ({}, {"reason": ""}, {"reason": 3}, {"reason": "r", "by": "me"}, {"reason": "x" * 1001}):
         problem(client.post(f"/v1/conventions/{cid}/events/1/void", json=body), 422, "invalid-scenario")
-    # the authorization hook refuses: nothing voided
+    # a key other than an admin key may not void (the authorization hook): nothing voided
+    member = {"Authorization": f"Bearer {client.member}"}
+    body = problem(client.post(f"/v1/conventions/{cid}/events/1/void", json={"reason": "r"}, headers=member),
+                   403, "forbidden")
+    assert "role member" in body["detail"]
+    assert all(e["voided"] is None for e in client.get(f"/v1/conventions/{cid}/events").json()["events"])
+    # the hook is the one place that decides
     from engine.service import problems, voiding
 
     def nobody(request):
@@ -442,4 +461,4 @@ def test_a_void_that_would_break_the_replay_stores_nothing(tmp_path):
     with pytest.raises(ValueError):
         store.void(cid, 1, by="a", reason="r", check=refuse)
     assert seen == [(None, '{"n": 2}')]
-    assert [e["voided"] for e in store.history(cid)] == [None, None]
+    assert [e.voided for e in store.history(cid)] == [None, None]

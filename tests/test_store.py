@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import concurrent.futures
 import json
+import re
 import multiprocessing
 import os
 import shutil
@@ -283,3 +284,93 @@ def test_dumps_reads_back_as_written_by_json_and_by_the_engines_yaml_reader(valu
 def test_body_hash_ignores_key_order_and_spacing():
     assert S.body_hash(json.loads('{"a": 1, "b": [1, 2]}')) == S.body_hash({"b": [1, 2], "a": 1})
     assert S.body_hash({"a": Decimal("1.10")}) != S.body_hash({"a": Decimal("1.1")})
+
+
+# --------------------------------------------------------------------------- tenants, audit, keys
+
+
+CALAIS, LIEVIN = S.Author("calais", "calais-app"), S.Author("lievin", "lievin-app")
+
+
+def test_a_convention_is_its_tenants_and_invisible_to_another(store):
+    cid, _, _ = store.create(HEADER, [pay(1)], by=CALAIS)
+    assert store.tenant_of(cid) == "calais"
+    assert store.read(cid, tenant="calais").events == (pay(1),)
+    for read in (lambda: store.read(cid, tenant="lievin"), lambda: store.version(cid, tenant="lievin"),
+                 lambda: store.header(cid, tenant="lievin"), lambda: store.event_texts(cid, tenant="lievin"),
+                 lambda: store.history(cid, tenant="lievin"),
+                 lambda: store.append(cid, pay(2), by=LIEVIN, tenant="lievin")):
+        with pytest.raises(S.NotFound):
+            read()
+    assert store.versions(cid) == [1]  # the refused append stored nothing
+    theirs, _, _ = store.create(HEADER, by=LIEVIN)
+    assert store.ids(tenant="calais") == [cid] and store.ids(tenant="lievin") == [theirs]
+    assert set(store.ids()) >= {cid, theirs}
+
+
+def test_creation_keys_are_each_tenants_own(store):
+    a = store.create(HEADER, key="k", by=CALAIS)
+    b = store.create(dict(HEADER, name="other"), key="k", by=LIEVIN)  # no KeyReused: not the same key
+    assert a[0] != b[0] and (a[2], b[2]) == (False, False)
+    assert store.create(HEADER, key="k", by=CALAIS) == (a[0], 0, True)
+    with pytest.raises(S.KeyReused):
+        store.create(dict(HEADER, name="other"), key="k", by=CALAIS)
+
+
+def test_every_event_records_who_stored_it_and_when(store):
+    cid, _, _ = store.create(HEADER, [pay(1)], by=CALAIS)
+    store.append(cid, pay(2), by=S.Author("calais", "cdg-desk"))
+    rows = store.history(cid)
+    assert [(r.version, r.tenant, r.key_name) for r in rows] == [(1, "calais", "calais-app"), (2, "calais", "cdg-desk")]
+    assert S.loads(rows[1].body) == pay(2)
+    for r in rows:
+        assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", r.received)
+
+
+def test_keys_are_stored_as_hashes_and_revoked(store):
+    from engine.service import auth
+
+    record, key = auth.add_key(store, "calais", "member", "calais-app")
+    assert key.startswith("cvk_") and len(key) >= 43 and key not in repr(store.list_keys())
+    assert record.hash == auth.key_hash(key) and store.key_by_hash(record.hash) == record
+    assert auth.authenticate(store, key) == auth.Caller("calais", "calais-app", "member")
+    with pytest.raises(ValueError, match="already named"):
+        auth.add_key(store, "lievin", "member", "calais-app")
+    assert store.active_keys() == 1
+    revoked = store.revoke_key(record.id)
+    assert revoked.revoked is not None and store.revoke_key("calais-app").revoked == revoked.revoked
+    assert store.active_keys() == 0
+    with pytest.raises(S.UnknownKey):
+        store.revoke_key("nope")
+    with pytest.raises(auth.Problem) as e:
+        auth.authenticate(store, key)
+    assert e.value.status == 401
+    assert auth.add_key(store, "calais", "cdg")[0].name.startswith("calais-cdg-")
+    with pytest.raises(ValueError, match="invalid role"):
+        auth.add_key(store, "calais", "root")
+
+
+def test_a_register_made_before_tenants_is_refused_in_one_line(tmp_path):
+    path = tmp_path / "old.db"
+    db = sqlite3.connect(path)
+    db.executescript("""
+        CREATE TABLE conventions (id VARCHAR(64) PRIMARY KEY, header TEXT NOT NULL, created VARCHAR(32) NOT NULL,
+                                  idempotency_key VARCHAR(255) UNIQUE, body_hash VARCHAR(64) NOT NULL);
+        CREATE TABLE events (convention_id VARCHAR(64), version INTEGER, body TEXT NOT NULL,
+                             idempotency_key VARCHAR(255), body_hash VARCHAR(64) NOT NULL,
+                             created VARCHAR(32) NOT NULL, PRIMARY KEY (convention_id, version));
+    """)
+    db.close()
+    with pytest.raises(S.OldSchema) as e:
+        S.Store(f"sqlite:///{path}")
+    assert "\n" not in str(e.value) and "older engine" in str(e.value) and "conventions" in str(e.value)
+    from engine import cli
+
+    import contextlib
+    import io
+
+    err = io.StringIO()
+    with contextlib.redirect_stderr(err), contextlib.redirect_stdout(io.StringIO()) as out:
+        code = cli.main(["keys", "list", "--db", f"sqlite:///{path}"])
+    assert code == 2 and out.getvalue() == "" and err.getvalue().count("\n") == 1
+    assert err.getvalue().startswith(f"convention: --db sqlite:///{path}: the register was made by an older engine")

@@ -7,7 +7,11 @@ every answer is computed by the public API and the application layer (:mod:`engi
 and, for the register of live conventions, by :mod:`.store`. ``convention serve`` runs it on
 uvicorn.
 
-Bodies. A scenario or an event is JSON, or YAML with ``Content-Type: application/yaml``. JSON is
+Access. Every route runs behind :func:`.auth.guarded`: the API key (its tenant decides which
+conventions it sees, :mod:`.auth`) and the body's content type come first.
+
+Bodies. A scenario or an event is JSON (``Content-Type: application/json``), or YAML with
+``Content-Type: application/yaml``. JSON is
 YAML, and the engine reads both as a file is read, so that a JSON or YAML body replays byte for
 byte as ``convention run`` replays the same text saved to a file (an error names ``<request>``
 and the body's line). Nothing in a body can run code or read a file: YAML tags, anchors and
@@ -35,6 +39,8 @@ from typing import Any, Callable, Mapping, Sequence
 import anyio
 import anyio.to_thread
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
@@ -48,7 +54,7 @@ from ..api import load_scenario, replay
 from ..answers.deadlines import to_ics
 from ..errors import ScenarioError
 from ..conventions.loader import load_event
-from . import bodies, voiding
+from . import auth, bodies, voiding
 from . import store as store_mod
 from .bodies import REQUEST, Document
 from .limits import ENV, Limits, limits_from_env
@@ -187,9 +193,10 @@ class Service:
 
     # ---------------------------------------------------------------- the register
 
-    def stored(self, cid: str):
-        """(scenario, version) of a stored convention: its register document, replayed as a file."""
-        header, texts, _ = self.store.event_texts(cid)
+    def stored(self, cid: str, tenant: str | None = None):
+        """(scenario, version) of a stored convention (seen by ``tenant``, None: any): its register
+        document, replayed as a file."""
+        header, texts, _ = self.store.event_texts(cid, tenant=tenant)
         return load_scenario(register_document(header, texts).encode("utf-8"),
                              filename=f"<convention {cid}>"), len(texts)
 
@@ -222,15 +229,16 @@ class Service:
         except ScenarioError as e:
             raise ScenarioError(REQUEST, 0, e.message) from None
 
-    def portfolio(self, as_of, before) -> dict:
-        """Every convention's deadlines; one that cannot be replayed (refused, or over the replay
-        limit) is one row of ``errors`` and the others are answered."""
+    def portfolio(self, as_of, before, tenant: str | None = None) -> dict:
+        """Every convention's deadlines (of ``tenant`` only, if given); one that cannot be
+        replayed (refused, or over the replay limit) is one row of ``errors`` and the others are
+        answered."""
         items: list = []
         errors: list[dict] = []
-        for cid in self.store.ids():
+        for cid in self.store.ids(tenant=tenant):
             try:
                 with timebox.limit(self.limits.replay_seconds):
-                    one = application.Registered(cid, *self.stored(cid))
+                    one = application.Registered(cid, *self.stored(cid, tenant))
                     items.extend(application.portfolio((one,), as_of, before).deadlines)
             except timebox.ReplayTimeout as e:
                 if self.limits.replay_seconds >= e.seconds:  # this convention's own limit
@@ -291,12 +299,29 @@ def _etag(version: int) -> dict:
     return {"ETag": str(version)}
 
 
+def _by_method(endpoints: Mapping[str, Callable]) -> Callable:
+    if len(endpoints) == 1:
+        return next(iter(endpoints.values()))
+
+    async def dispatch(request: Request) -> Response:
+        return await endpoints["GET" if request.method == "HEAD" else request.method](request)
+
+    return dispatch
+
+
 def create_app(db: str | Store = store_mod.DEFAULT_URL, *, limits: Limits = Limits(),
-               create: bool = True) -> Starlette:
-    """The ASGI application on the register ``db`` (a URL or a :class:`Store`)."""
+               create: bool = True, authenticate: bool = True,
+               cors_origins: Sequence[str] = ()) -> Starlette:
+    """The ASGI application on the register ``db`` (a URL or a :class:`Store`). Every request
+    but the documents needs an API key unless ``authenticate`` is False (``serve --no-auth``);
+    CORS answers only ``cors_origins``, and none by default."""
     store = db if isinstance(db, Store) else Store(db, create=create, max_events=limits.events)
     svc = Service(store, limits)
     metrics = svc.metrics
+
+    def scope(request: Request) -> str | None:
+        """The tenant whose conventions the request's key sees (None: every tenant's)."""
+        return auth.caller(request).scope
 
     # ---------------------------------------------------------------- stateless
 
@@ -340,6 +365,7 @@ def create_app(db: str | Store = store_mod.DEFAULT_URL, *, limits: Limits = Limi
 
     async def create_endpoint(request: Request) -> Response:
         key = bodies.idempotency_key(request)
+        author = auth.creation_tenant(request, auth.caller(request))
         doc = await svc.document(request)
 
         def work():
@@ -352,7 +378,7 @@ def create_app(db: str | Store = store_mod.DEFAULT_URL, *, limits: Limits = Limi
             # as the register will read it back: its own document
             load_scenario(register_document(header, [store_mod.dumps(e) for e in evs]).encode("utf-8"),
                           filename=REQUEST)
-            return store.create(header, evs, key=key)
+            return store.create(header, evs, key=key, by=author)
 
         cid, version, replayed = await svc.thread(work)
         headers = {**_etag(version), "Location": f"/v1/conventions/{cid}"}
@@ -364,11 +390,14 @@ def create_app(db: str | Store = store_mod.DEFAULT_URL, *, limits: Limits = Limi
         cid = request.path_params["id"]
         key = bodies.idempotency_key(request)
         expected = bodies.if_match(request)
+        who = auth.caller(request)
         doc = await svc.document(request)
 
         def work():
+            store.version(cid, tenant=who.scope)  # another tenant's id: 404 before anything is said
             svc.check_event(cid, doc.value)
-            return store.append(cid, doc.value, key=key, expected=expected, check=svc.replays_with)
+            return store.append(cid, doc.value, key=key, expected=expected, by=who.author,
+                                tenant=who.scope, check=svc.replays_with)
 
         # not abandoned at a limit: an append answered 503 must not commit afterwards; the
         # replay inside the transaction stops at the replay limit (and rolls back)
@@ -380,9 +409,14 @@ def create_app(db: str | Store = store_mod.DEFAULT_URL, *, limits: Limits = Limi
 
     async def events_endpoint(request: Request) -> Response:
         cid = request.path_params["id"]
-        history = await svc.thread(store.history, cid)
-        return _json({"id": cid, "version": len(history), "events": history},
-                     headers=_etag(len(history)))
+        seen_by = scope(request)
+
+        def work():
+            rows = store.history(cid, tenant=seen_by)
+            return events_json(cid, rows), len(rows)
+
+        text, version = await svc.thread(work)
+        return Response(text, media_type="application/json", headers=_etag(version))
 
     async def void_endpoint(request: Request) -> Response:
         cid = request.path_params["id"]
@@ -400,9 +434,11 @@ def create_app(db: str | Store = store_mod.DEFAULT_URL, *, limits: Limits = Limi
     async def convention_endpoint(request: Request) -> Response:
         cid = request.path_params["id"]
 
+        seen_by = scope(request)
+
         def work():
-            header, texts, created = store.event_texts(cid)
-            return {"id": cid, "version": len(texts), "created": created,
+            header, texts, created = store.event_texts(cid, tenant=seen_by)
+            return {"id": cid, "version": len(texts), "created": created, "tenant": store.tenant_of(cid),
                     "convention": header.get("convention"), "name": header.get("name")}
 
         info = await svc.thread(work)
@@ -410,9 +446,10 @@ def create_app(db: str | Store = store_mod.DEFAULT_URL, *, limits: Limits = Limi
 
     async def scenario_endpoint(request: Request) -> Response:
         cid = request.path_params["id"]
+        seen_by = scope(request)
 
         def work():
-            header, texts, _ = store.event_texts(cid)
+            header, texts, _ = store.event_texts(cid, tenant=seen_by)
             return register_document(header, texts), len(texts)
 
         text, version = await svc.thread(work)
@@ -420,10 +457,11 @@ def create_app(db: str | Store = store_mod.DEFAULT_URL, *, limits: Limits = Limi
 
     async def timeline_endpoint(request: Request) -> Response:
         cid = request.path_params["id"]
+        seen_by = scope(request)
         until = bodies.date_param(request, "until")
 
         def work():
-            s, version = svc.stored(cid)
+            s, version = svc.stored(cid, seen_by)
             if until is not None and until < s.start:
                 raise ScenarioError(REQUEST, 0, f"until {until} is before the start {s.start}")
             return replay(s, until=until).to_json(), version
@@ -433,12 +471,13 @@ def create_app(db: str | Store = store_mod.DEFAULT_URL, *, limits: Limits = Limi
 
     async def state_endpoint(request: Request) -> Response:
         cid = request.path_params["id"]
+        seen_by = scope(request)
         on = bodies.date_param(request, "on", default=bodies.today())
         fmt = bodies.choice_param(request, "format", ("json", "text"))
         lang = bodies.choice_param(request, "lang", ("en", "fr"))
 
         def work():
-            s, version = svc.stored(cid)
+            s, version = svc.stored(cid, seen_by)
             st = application.state(s, on)
             if fmt == "text":  # byte for byte `convention state FILE --on DATE`
                 return render.state(st.timeline, st.on, lang=lang, money=st.known), version
@@ -449,12 +488,13 @@ def create_app(db: str | Store = store_mod.DEFAULT_URL, *, limits: Limits = Limi
 
     async def deadlines_endpoint(request: Request) -> Response:
         cid = request.path_params["id"]
+        seen_by = scope(request)
         as_of = bodies.date_param(request, "as_of", default=bodies.today())
         fmt = bodies.choice_param(request, "format", ("json", "text"))
         lang = bodies.choice_param(request, "lang", ("en", "fr"))
 
         def work():
-            s, version = svc.stored(cid)
+            s, version = svc.stored(cid, seen_by)
             d = application.deadlines(s, as_of)
             return (render.deadlines(d, lang=lang) if fmt == "text" else d.to_dict()), version
 
@@ -463,11 +503,12 @@ def create_app(db: str | Store = store_mod.DEFAULT_URL, *, limits: Limits = Limi
 
     async def ics_endpoint(request: Request) -> Response:
         cid = request.path_params["id"]
+        seen_by = scope(request)
         as_of = bodies.date_param(request, "as_of", default=bodies.today())
         lang = bodies.choice_param(request, "lang", ("en", "fr"))
 
         def work():
-            s, version = svc.stored(cid)
+            s, version = svc.stored(cid, seen_by)
             return to_ics(application.deadlines(s, as_of), lang=lang, identity=cid), version
 
         data, version = await svc.bounded(work)
@@ -478,8 +519,10 @@ def create_app(db: str | Store = store_mod.DEFAULT_URL, *, limits: Limits = Limi
         as_of = bodies.date_param(request, "as_of", default=bodies.today())
         before = bodies.date_param(request, "before", required=True)
 
+        seen_by = scope(request)
+
         def work():
-            return svc.portfolio(as_of, before)
+            return svc.portfolio(as_of, before, seen_by)
 
         return _json(await svc.bounded(work, seconds=limits.portfolio_seconds))
 
@@ -530,9 +573,18 @@ def create_app(db: str | Store = store_mod.DEFAULT_URL, *, limits: Limits = Limi
     # Each route as the OpenAPI document declares it (one declaration: engine/service/openapi.py).
     if set(endpoints) != {op.operation_id for op in OPERATIONS}:
         raise RuntimeError("every endpoint needs its declaration in OPERATIONS, and every declaration its endpoint")
-    routes = _routes({(op.path, op.method): endpoints[op.operation_id] for op in OPERATIONS})
+    # Each endpoint behind its guards (the key, then the body's content type): engine/service/auth.py.
+    routes = _routes({(op.path, op.method): auth.guarded(endpoints[op.operation_id], store, public=op.public,
+                                                         body=op.body is not None, auth=authenticate)
+                      for op in OPERATIONS})
     handlers = {kind: on_problem for kind in HANDLED}
-    app = Starlette(routes=routes, exception_handlers=handlers)
+    # CORS off unless origins are named: without the middleware a preflight is a 405 and no
+    # answer carries Access-Control-Allow-Origin, so no other site's page may read one.
+    middleware = []
+    if cors_origins:
+        middleware.append(Middleware(CORSMiddleware, **auth.cors(cors_origins)))
+    app = Starlette(routes=routes, exception_handlers=handlers, middleware=middleware)
+    # outermost: the request id and the log line of every answer, a CORS refusal included
     app.add_middleware(RequestIds, metrics=metrics, router=app.router)
     app.state.store = store
     app.state.limits = limits
@@ -561,9 +613,26 @@ def _routes(by_path_method: Mapping[tuple[str, str], Callable]) -> list[Route]:
     return routes
 
 
+def events_json(cid: str, rows: Sequence[store_mod.Audited]) -> str:
+    """``GET /v1/conventions/{id}/events``: each event's audit record, the event as stored (its
+    exact JSON text on one line, amounts as written) and its void (null, or who, when, why)."""
+    def item(r: store_mod.Audited) -> str:
+        fields = [f'"version": {r.version}', f'"received": {json.dumps(r.received)}',
+                  f'"tenant": {json.dumps(r.tenant, ensure_ascii=False)}',
+                  f'"key": {json.dumps(r.key_name, ensure_ascii=False)}', f'"event": {r.body}',
+                  f'"voided": {json.dumps(r.voided, ensure_ascii=False)}']
+        return "    {\n" + ",\n".join("      " + f for f in fields) + "\n    }"
+
+    listed = ",\n".join(item(r) for r in rows)
+    return (f'{{\n  "id": {json.dumps(cid)},\n  "version": {len(rows)},\n  "events": ['
+            + (f"\n{listed}\n  ]" if rows else "]") + "\n}\n")
+
+
 def app_from_env() -> Starlette:
-    """The application of ``convention serve`` (each uvicorn worker calls it): the register and
-    the limits from the environment; the tables were made by ``serve`` before the workers."""
+    """The application of ``convention serve`` (each uvicorn worker calls it): the register, the
+    limits, authentication and CORS from the environment; the tables were made by ``serve``
+    before the workers."""
+    authenticate, origins = auth.auth_from_env()
     return create_app(os.environ.get(ENV["db"], store_mod.DEFAULT_URL), limits=limits_from_env(),
-                      create=False)
+                      create=False, authenticate=authenticate, cors_origins=origins)
 

@@ -333,6 +333,7 @@ class Convention:
     id: str = field()
     version: int = field()
     created: str = field(format="date-time")
+    tenant: str = field("the tenant it belongs to")
     convention: str = field()
     name: str = field()
 
@@ -451,9 +452,13 @@ class Void:
 
 @attrs.frozen
 class StoredEvent:
+    """One stored event, its audit record and its void."""
+
     version: int = field(minimum=1)
+    received: str = field("when the server stored it (UTC)", format="date-time")
+    tenant: str = field("the tenant of the API key that stored it")
+    key: str = field("the name of the API key that stored it")
     event: Any = field("the event as received", type="object")
-    created: str = field("when it was stored (UTC)", format="date-time")
     voided: Void | None = field("null, or the void: the replay skips the event")
 
 

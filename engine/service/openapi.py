@@ -22,8 +22,10 @@ __all__ = ["Param", "Answer", "Operation", "OPERATIONS", "openapi"]
 
 _DATE = {"type": "string", "format": "date"}
 _VERSION_HEADER = {"ETag": {"description": "the convention's version N", "schema": {"type": "string"}}}
-_ERRORS = {400: "malformed body or parameter", 403: "not allowed", 404: "unknown id",
+_ERRORS = {400: "malformed body or parameter", 401: "no API key, or an unknown or revoked one",
+           403: "not allowed for this key's role", 404: "unknown id (or another tenant's)",
            409: "too many events, or voided already",
+           415: "a body that is not application/json or application/yaml",
            412: "stale If-Match", 413: "body over the limit", 422: "refused by the engine",
            503: "replay over the time limit, or the register busy or unavailable"}
 
@@ -80,9 +82,20 @@ class Operation:
     params: tuple[Param, ...] = ()
     body: type | None = None  # the request body's model (JSON or YAML)
     errors: tuple[int, ...] = ()
+    # answered without an API key: the documents about the service and the probes (/healthz,
+    # /readyz: a load balancer or an orchestrator asks them without a key)
+    public: bool = False
+
+    @property
+    def statuses(self) -> tuple[int, ...]:
+        """Its problem statuses: its own, 401 unless public, 415 when it reads a body."""
+        more = ((401,) if not self.public else ()) + ((415,) if self.body is not None else ())
+        return tuple(sorted(set(self.errors + more)))
 
     def to_dict(self) -> dict:
         out: dict[str, Any] = {"operationId": self.operation_id, "summary": self.summary}
+        if self.public:
+            out["security"] = []
         if self.params:
             out["parameters"] = [p.to_dict() for p in self.params]
         if self.body is not None:
@@ -90,7 +103,7 @@ class Operation:
                 "application/json": {"schema": _ref(self.body)},
                 "application/yaml": {"schema": _ref(self.body)}}}
         responses = {str(self.answer.status): self.answer.to_dict()}
-        for code in self.errors:
+        for code in self.statuses:
             responses[str(code)] = {"description": _ERRORS[code],
                                     "content": {PROBLEM: {"schema": _ref(models.Problem)}}}
         out["responses"] = responses
@@ -116,11 +129,11 @@ def _text_or_json(model: type) -> Answer:
 
 OPERATIONS: tuple[Operation, ...] = (
     Operation("GET", "/openapi.json", "openapi", "This document",
-              Answer("OpenAPI 3.1", media=(("application/json", {"type": "object"}),))),
+              Answer("OpenAPI 3.1", media=(("application/json", {"type": "object"}),)), public=True),
     Operation("GET", "/problems/{kind}", "problemType", "What a problem type means",
               Answer("text", media=(_TEXT,)),
               params=(Param("kind", "path", schema={"type": "string", "enum": sorted(PROBLEMS)}),),
-              errors=(404,)),
+              errors=(404,), public=True),
     Operation("POST", "/v1/replay", "replay", "Replay a scenario: `convention run --format json`",
               Answer("the timeline", models.Timeline), params=(_UNTIL,), body=models.Scenario,
               errors=(400, 413, 422, 503)),
@@ -133,10 +146,14 @@ OPERATIONS: tuple[Operation, ...] = (
               Answer("the rules file as JSON", models.RulesFile),
               params=(Param("id", "path", schema={"type": "string"}),), errors=(404,)),
     Operation("POST", "/v1/conventions", "createConvention",
-              "Register a convention from a scenario (events optional)",
+              "Register a convention from a scenario (events optional), for the key's tenant",
               Answer("registered; version = events stored", models.Created, status=201, etag=True),
-              params=(Param("Idempotency-Key", "header", schema=_KEY),), body=models.Scenario,
-              errors=(400, 413, 422, 503)),
+              params=(Param("Idempotency-Key", "header", "the same key of the same tenant again "
+                            "answers as the first time and creates nothing", schema=_KEY),
+                      Param("tenant", "query", "the tenant the convention belongs to (default: the "
+                            "key's; another tenant needs a key that sees every tenant)",
+                            schema={"type": "string", "pattern": "^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$"})),
+              body=models.Scenario, errors=(400, 403, 413, 422, 503)),
     Operation("GET", "/v1/conventions/{id}", "getConvention", "A registered convention",
               Answer("its id, version, creation, rules and name", models.Convention, etag=True),
               params=(_CID,), errors=(404,)),
@@ -153,11 +170,12 @@ OPERATIONS: tuple[Operation, ...] = (
                             schema={"type": "string", "pattern": "^[0-9]{1,9}$"})),
               body=models.Event, errors=(400, 404, 409, 412, 413, 422, 503)),
     Operation("GET", "/v1/conventions/{id}/events", "listEvents",
-              "Every stored event with when it arrived and its void, if any",
-              Answer("the events, voided ones included", models.Events, etag=True),
+              "Every stored event with its audit record (when it arrived, the tenant and name of "
+              "the key that stored it) and its void, if any",
+              Answer("the events in version order, voided ones included", models.Events, etag=True),
               params=(_CID,), errors=(404, 503)),
     Operation("POST", "/v1/conventions/{id}/events/{n}/void", "voidEvent",
-              "Void an event (administrators): recorded, never erased; the replay skips it",
+              "Void an event (admin keys): recorded, never erased; the replay skips it",
               Answer("voided", models.Voided),
               params=(_CID, Param("n", "path", "the event's version", schema={"type": "string", "pattern": "^[0-9]{1,9}$"})),
               body=models.VoidRequest, errors=(400, 403, 404, 409, 413, 422, 503)),
@@ -180,16 +198,19 @@ OPERATIONS: tuple[Operation, ...] = (
               params=(_CID, Param("as_of", "query", "the day (default: today)"), _LANG),
               errors=(400, 404, 503)),
     Operation("GET", "/v1/deadlines", "portfolioDeadlines",
-              "Every registered convention's coming deadlines before a day, soonest first",
+              "Every registered convention's coming deadlines before a day, soonest first (of the "
+              "conventions the key sees)",
               Answer("the deadlines", models.Portfolio),
               params=(Param("before", "query", "only the dates before this day", required=True),
                       Param("as_of", "query", "from this day (default: today)")),
               errors=(400, 503)),
     Operation("GET", "/healthz", "healthz", "Liveness: the process answers (no database asked)",
-              Answer("up", models.Health)),
+              Answer("up", models.Health), public=True),
     Operation("GET", "/readyz", "readyz", "Readiness: the register's database answers",
-              Answer("ready", models.Health), errors=(503,)),
-    Operation("GET", "/metrics", "metrics", "Prometheus metrics of this worker process",
+              Answer("ready", models.Health), errors=(503,), public=True),
+    # behind a key (any role): what the service is asked and how often is not for every host of
+    # the network; Prometheus sends the key (scrape_config `authorization:`)
+    Operation("GET", "/metrics", "metrics", "Prometheus metrics of this worker process (any API key)",
               Answer("text exposition format 0.0.4",
                      media=(("text/plain; version=0.0.4", {"type": "string"}),))),
 )
@@ -230,5 +251,10 @@ def openapi() -> dict:
                                 "conventions stored as an append-only event log. Errors are RFC 9457 "
                                 "problem details (application/problem+json)."},
         "paths": paths,
-        "components": {"schemas": schemas(rulesfile.shipped_ids())},
+        "components": {"schemas": schemas(rulesfile.shipped_ids()),
+                       "securitySchemes": {"apiKey": {
+                           "type": "http", "scheme": "bearer",
+                           "description": "an API key made by `convention keys add` (docs/service.md): "
+                                          "its tenant and role decide what it sees"}}},
+        "security": [{"apiKey": []}],
     }

@@ -93,10 +93,15 @@ class RequestIds:
             seconds = time.perf_counter() - started
             route = _route(self.router, scope)
             method = scope.get("method", "")
+            caller = scope["state"].get("caller")
             self.metrics.requests.labels(method, route, str(status)).inc()
             self.metrics.latency.labels(method, route).observe(seconds)
             ACCESS.info(json.dumps({
                 "ts": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "request_id": rid,
                 "method": method, "path": scope.get("path", ""), "route": route, "status": status,
                 "ms": round(seconds * 1000, 1),
-                "client": (scope.get("client") or ("", 0))[0]}, ensure_ascii=False))
+                "client": (scope.get("client") or ("", 0))[0],
+                # who asked (set by engine/service/auth.py's guard): the key's tenant and name,
+                # never the key
+                "tenant": getattr(caller, "tenant", None), "key": getattr(caller, "name", None)},
+                ensure_ascii=False))

@@ -45,7 +45,6 @@ PROBLEMS = {
                       "If-Match names a version that is not the convention's last one: read it again."),
     "too-many-events": (409, "Too many events",
                         "The convention holds the most events the server keeps for one convention."),
-    "forbidden": (403, "Not allowed", "The caller may not do this (voiding an event is for an administrator)."),
     "already-voided": (409, "Already voided", "The event was voided already; a void is never undone nor repeated."),
     "not-found": (404, "Not found", "No such convention, rules file or path."),
     "method-not-allowed": (405, "Method not allowed", "This path does not answer this method."),
@@ -58,6 +57,16 @@ PROBLEMS = {
                     "The register's database cannot be reached or failed; try again later. The "
                     "cause is in the server's log, never in the answer."),
     "internal": (500, "Internal error", "A bug of the engine or the service."),
+    # access (engine/service/auth.py)
+    "unauthorized": (401, "No valid API key",
+                     "The request needs Authorization: Bearer KEY with a key made by `convention keys "
+                     "add` and not revoked."),
+    "forbidden": (403, "Not allowed for this key",
+                  "The key's role does not allow this request (a key that sees its own tenant only "
+                  "creates conventions for that tenant only; voiding an event is for an admin key)."),
+    "unsupported-media-type": (415, "Unsupported content type",
+                               "A body is read only as application/json or application/yaml "
+                               "(charset=utf-8 allowed): the types a web form can send are refused."),
 }
 
 

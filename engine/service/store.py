@@ -1,13 +1,18 @@
 """The register of live conventions: an append-only event log in SQL (docs/spec.md 9).
 
-Two tables, one code path for SQLite and PostgreSQL (SQLAlchemy Core):
+Three tables, one code path for SQLite and PostgreSQL (SQLAlchemy Core):
 
 - ``conventions``: the id (an opaque string the server makes), the scenario's header (every key
-  but ``events``) as JSON, when it was created, and the idempotency key of its creation;
+  but ``events``) as JSON, when it was created, the idempotency key of its creation (unique per
+  tenant), the tenant it belongs to and the API key that created it;
 - ``events``: one row per event, ``version`` 1..N within its convention, the event mapping as
-  JSON as it was received, its idempotency key (optional) and the hash of its body.
+  JSON as it was received, its idempotency key (optional), the hash of its body, and its audit
+  record: when it arrived and the tenant and name of the API key that stored it.
   ``(convention_id, version)`` is the primary key and ``(convention_id, idempotency_key)`` is
-  unique: the database itself refuses a second event at the same version or under the same key.
+  unique: the database itself refuses a second event at the same version or under the same key;
+- ``api_keys``: the service's API keys (engine/service/auth.py), each by the SHA-256 of the key.
+
+A register made before tenants and audit is refused (:class:`OldSchema`, docs/service.md).
 
 Nothing is ever updated or deleted. An append reads the last version and inserts the next one
 in one transaction: on SQLite the transaction takes the write lock at its start
@@ -39,8 +44,9 @@ import sqlalchemy as sa
 from sqlalchemy import event as sa_event
 from sqlalchemy.engine import make_url
 
-__all__ = ["Store", "Stored", "Appended", "NotFound", "KeyReused", "StaleVersion", "TooManyEvents",
-           "dumps", "loads", "body_hash", "DEFAULT_URL", "MAX_EVENTS"]
+__all__ = ["Store", "Stored", "Appended", "Author", "Audited", "KeyRecord", "NotFound", "KeyReused",
+           "StaleVersion", "TooManyEvents", "NoSuchEvent", "AlreadyVoided", "OldSchema", "UnknownKey", "dumps", "loads", "body_hash",
+           "DEFAULT_URL", "MAX_EVENTS"]
 
 DEFAULT_URL = "sqlite:///conventions.db"
 MAX_EVENTS = 10_000
@@ -50,13 +56,20 @@ _SQLITE_BUSY_SECONDS = 30
 
 metadata = sa.MetaData()
 
+NAME_LENGTH = 64  # a tenant's or an API key's name
+
 conventions = sa.Table(
     "conventions", metadata,
     sa.Column("id", sa.String(64), primary_key=True),
     sa.Column("header", sa.Text, nullable=False),  # the scenario mapping without `events`, JSON
     sa.Column("created", sa.String(32), nullable=False),  # ISO 8601, UTC
-    sa.Column("idempotency_key", sa.String(KEY_LENGTH), nullable=True, unique=True),
+    sa.Column("idempotency_key", sa.String(KEY_LENGTH), nullable=True),
     sa.Column("body_hash", sa.String(64), nullable=False),
+    # the tenant the convention belongs to, and the API key that created it (audit)
+    sa.Column("tenant", sa.String(NAME_LENGTH), nullable=False, index=True),
+    sa.Column("key_name", sa.String(NAME_LENGTH), nullable=False),
+    # a creation's idempotency key is the tenant's own: another tenant's same key is another key
+    sa.UniqueConstraint("tenant", "idempotency_key", name="conventions_key_once"),
 )
 
 events = sa.Table(
@@ -66,9 +79,27 @@ events = sa.Table(
     sa.Column("body", sa.Text, nullable=False),  # the event mapping as received, JSON
     sa.Column("idempotency_key", sa.String(KEY_LENGTH), nullable=True),
     sa.Column("body_hash", sa.String(64), nullable=False),
-    sa.Column("created", sa.String(32), nullable=False),
+    sa.Column("created", sa.String(32), nullable=False),  # when it arrived: ISO 8601, UTC (audit)
+    # who stored it (audit): the API key's tenant and name
+    sa.Column("tenant", sa.String(NAME_LENGTH), nullable=False),
+    sa.Column("key_name", sa.String(NAME_LENGTH), nullable=False),
     sa.UniqueConstraint("convention_id", "idempotency_key", name="events_key_once"),
 )
+
+# API keys (engine/service/auth.py): only a key's SHA-256 is stored, never the key.
+keys = sa.Table(
+    "api_keys", metadata,
+    sa.Column("id", sa.String(32), primary_key=True),
+    sa.Column("name", sa.String(NAME_LENGTH), nullable=False, unique=True),
+    sa.Column("tenant", sa.String(NAME_LENGTH), nullable=False),
+    sa.Column("role", sa.String(16), nullable=False),
+    sa.Column("hash", sa.String(64), nullable=False, unique=True),
+    sa.Column("created", sa.String(32), nullable=False),
+    sa.Column("revoked", sa.String(32), nullable=True),
+)
+
+# The columns a register made before tenants and audit lacks (see Store.check_schema).
+_NEW_COLUMNS = {"conventions": ("tenant", "key_name"), "events": ("tenant", "key_name")}
 
 
 voids = sa.Table(
@@ -114,6 +145,14 @@ class NoSuchEvent(LookupError):
 
 class AlreadyVoided(ValueError):
     """The event was voided already (a void is never undone nor repeated)."""
+
+
+class OldSchema(RuntimeError):
+    """A register made by an older engine: without the tenant and audit columns."""
+
+
+class UnknownKey(LookupError):
+    """No API key of this name or id (``convention keys revoke``)."""
 
 
 class Busy(RuntimeError):
@@ -196,6 +235,45 @@ class Appended:
     replayed: bool  # the idempotency key was known: nothing was stored
 
 
+@attrs.frozen
+class Author:
+    """Who stores a convention or an event (audit): the API key's tenant and name. The
+    convention created belongs to ``tenant``."""
+
+    tenant: str
+    name: str
+
+
+# Writes made without a key (the store used directly, or a server run with --no-auth).
+UNATTRIBUTED = Author("", "")
+
+
+@attrs.frozen
+class Audited:
+    """One stored event with its audit record: when it arrived (UTC) and who stored it, and
+    its void if it was voided."""
+
+    version: int
+    body: str  # the event as stored, JSON
+    received: str  # ISO 8601, UTC: the server's clock when it was stored
+    tenant: str
+    key_name: str
+    voided: Mapping[str, str] | None = None  # {"by", "at", "reason"}
+
+
+@attrs.frozen
+class KeyRecord:
+    """An API key as stored: never the key, only its hash."""
+
+    id: str
+    name: str
+    tenant: str
+    role: str
+    hash: str
+    created: str
+    revoked: str | None
+
+
 # --------------------------------------------------------------------------- the store
 
 
@@ -230,7 +308,21 @@ class Store:
             self.create_tables()
 
     def create_tables(self) -> None:
+        self.check_schema()
         metadata.create_all(self.engine)
+
+    def check_schema(self) -> None:
+        """Refuse a register made before tenants and audit (no migration yet: docs/service.md)."""
+        found = sa.inspect(self.engine)
+        for table, needed in _NEW_COLUMNS.items():
+            if not found.has_table(table):
+                continue
+            have = {c["name"] for c in found.get_columns(table)}
+            missing = [c for c in needed if c not in have]
+            if missing:
+                raise OldSchema(f"the register was made by an older engine: table {table} has no "
+                                f"column {missing[0]} (tenants and audit); see docs/service.md, "
+                                "'Upgrading a register'")
 
     def close(self) -> None:
         self.engine.dispose()
@@ -266,9 +358,10 @@ class Store:
     # ---------------------------------------------------------------- conventions
 
     def create(self, header: Mapping, evs: Sequence[Mapping] = (), *,
-               key: str | None = None) -> tuple[str, int, bool]:
-        """Store a new convention with its first events (versions 1..n); returns ``(id, version,
-        replayed)``: with a known ``key`` and the same body, the first answer and nothing stored."""
+               key: str | None = None, by: Author = UNATTRIBUTED) -> tuple[str, int, bool]:
+        """Store a new convention of ``by.tenant`` with its first events (versions 1..n); returns
+        ``(id, version, replayed)``: with a key ``by.tenant`` already used and the same body, the
+        first answer and nothing stored. Keys are the tenant's own."""
         if len(evs) > self.max_events:
             raise TooManyEvents(self.max_events)
         digest = body_hash({"header": header, "events": list(evs)})
@@ -276,7 +369,8 @@ class Store:
         def work(conn):
             if key is not None:
                 row = conn.execute(sa.select(conventions.c.id, conventions.c.body_hash)
-                                   .where(conventions.c.idempotency_key == key)).first()
+                                   .where(conventions.c.tenant == by.tenant,
+                                          conventions.c.idempotency_key == key)).first()
                 if row is not None:
                     if row.body_hash != digest:
                         raise KeyReused(key)
@@ -284,28 +378,32 @@ class Store:
             cid = uuid.uuid4().hex
             now = _now()
             conn.execute(conventions.insert().values(id=cid, header=dumps(header), created=now,
-                                                     idempotency_key=key, body_hash=digest))
+                                                     idempotency_key=key, body_hash=digest,
+                                                     tenant=by.tenant, key_name=by.name))
             if evs:
                 conn.execute(events.insert(), [
                     {"convention_id": cid, "version": i + 1, "body": dumps(e), "idempotency_key": None,
-                     "body_hash": body_hash(e), "created": now} for i, e in enumerate(evs)])
+                     "body_hash": body_hash(e), "created": now, "tenant": by.tenant,
+                     "key_name": by.name} for i, e in enumerate(evs)])
             return cid, len(evs), False
 
         return self._retrying(work)
 
     def append(self, cid: str, ev: Mapping, *, key: str | None = None,
-               expected: int | None = None,
-               check: Callable[[Mapping, tuple[str, ...]], None] | None = None) -> Appended:
-        """Append one event. A known ``key`` answers as the first time (before ``expected`` is
-        looked at) or raises :class:`KeyReused`; ``expected`` (If-Match) must be the last
-        version, else :class:`StaleVersion`. ``check(header, texts)``, given the header and
-        every event text the convention would then hold (this one last), is called inside the
-        write transaction, after every other test: what it raises stores nothing."""
+               expected: int | None = None, by: Author = UNATTRIBUTED, tenant: str | None = None,
+               check: Callable[[Mapping, tuple[str | None, ...]], None] | None = None) -> Appended:
+        """Append one event, stored with its author ``by``. With ``tenant``, a convention of
+        another tenant is :class:`NotFound`, as an unknown one (first, before anything is said).
+        A known ``key`` answers as the first time (before ``expected`` is looked at) or raises
+        :class:`KeyReused`; ``expected`` (If-Match) must be the last version, else
+        :class:`StaleVersion`. ``check(header, texts)``, given the header and every event text
+        the convention would then hold (this one last), is called inside the write transaction,
+        after every other test: what it raises stores nothing."""
         text = dumps(ev)
         digest = body_hash(ev)
 
         def work(conn):
-            if conn.execute(sa.select(conventions.c.id).where(conventions.c.id == cid)).first() is None:
+            if conn.execute(sa.select(conventions.c.id).where(*_visible(cid, tenant))).first() is None:
                 raise NotFound(cid)
             if key is not None:
                 row = conn.execute(sa.select(events.c.version, events.c.body_hash).where(
@@ -323,7 +421,8 @@ class Store:
             if check is not None:
                 self._check_with(conn, cid, text, check)
             conn.execute(events.insert().values(convention_id=cid, version=current + 1, body=text,
-                                                idempotency_key=key, body_hash=digest, created=_now()))
+                                                idempotency_key=key, body_hash=digest, created=_now(),
+                                                tenant=by.tenant, key_name=by.name))
             return Appended(current + 1, False)
 
         return self._retrying(work)
@@ -363,20 +462,21 @@ class Store:
 
         return self._retrying(work)
 
-    def history(self, cid: str) -> list[dict]:
-        """Every event as stored, in version order, each with when it arrived and its void
-        (``None``, or who voided it, when and why)."""
+    def history(self, cid: str, *, tenant: str | None = None) -> list[Audited]:
+        """Every event as stored, in version order, each with its audit record (when it arrived,
+        the tenant and name of the key that stored it) and its void (``None``, or who voided it,
+        when and why); with ``tenant``, a convention of another tenant is :class:`NotFound`."""
         with self._read() as conn:
-            if conn.execute(sa.select(conventions.c.id).where(conventions.c.id == cid)).first() is None:
+            if conn.execute(sa.select(conventions.c.id).where(*_visible(cid, tenant))).first() is None:
                 raise NotFound(cid)
             rows = conn.execute(
-                sa.select(events.c.version, events.c.body, events.c.created, voids.c.by, voids.c.at,
-                          voids.c.reason)
+                sa.select(events.c.version, events.c.body, events.c.created, events.c.tenant,
+                          events.c.key_name, voids.c.by, voids.c.at, voids.c.reason)
                 .select_from(events.outerjoin(voids, sa.and_(voids.c.convention_id == events.c.convention_id,
                                                              voids.c.version == events.c.version)))
                 .where(events.c.convention_id == cid).order_by(events.c.version)).all()
-        return [{"version": r.version, "event": loads(r.body), "created": r.created,
-                 "voided": None if r.at is None else {"by": r.by, "at": r.at, "reason": r.reason}}
+        return [Audited(r.version, r.body, r.created, r.tenant, r.key_name,
+                        None if r.at is None else {"by": r.by, "at": r.at, "reason": r.reason})
                 for r in rows]
 
     def ping(self) -> None:
@@ -384,25 +484,25 @@ class Store:
         with self.engine.connect() as conn:
             conn.execute(sa.text("SELECT 1"))
 
-    def version(self, cid: str) -> int:
+    def version(self, cid: str, *, tenant: str | None = None) -> int:
         with self._read() as conn:
-            if conn.execute(sa.select(conventions.c.id).where(conventions.c.id == cid)).first() is None:
+            if conn.execute(sa.select(conventions.c.id).where(*_visible(cid, tenant))).first() is None:
                 raise NotFound(cid)
             return conn.execute(sa.select(sa.func.coalesce(sa.func.max(events.c.version), 0))
                                 .where(events.c.convention_id == cid)).scalar_one()
 
-    def header(self, cid: str) -> Mapping:
+    def header(self, cid: str, *, tenant: str | None = None) -> Mapping:
         with self._read() as conn:
-            row = conn.execute(sa.select(conventions.c.header).where(conventions.c.id == cid)).first()
+            row = conn.execute(sa.select(conventions.c.header).where(*_visible(cid, tenant))).first()
         if row is None:
             raise NotFound(cid)
         return loads(row.header)
 
-    def read(self, cid: str) -> Stored:
+    def read(self, cid: str, *, tenant: str | None = None) -> Stored:
         """The header and every event, from one transaction."""
         with self._read() as conn:
             row = conn.execute(sa.select(conventions.c.header, conventions.c.created)
-                               .where(conventions.c.id == cid)).first()
+                               .where(*_visible(cid, tenant))).first()
             if row is None:
                 raise NotFound(cid)
             bodies = conn.execute(sa.select(events.c.version, events.c.body)
@@ -411,21 +511,77 @@ class Store:
         # versions are 1..N without gap: each insert took max + 1 under the write lock or the key
         return Stored(cid, loads(row.header), tuple(loads(b.body) for b in bodies), row.created)
 
-    def event_texts(self, cid: str) -> tuple[Mapping, tuple[str | None, ...], str]:
+    def event_texts(self, cid: str, *, tenant: str | None = None) -> tuple[Mapping, tuple[str | None, ...], str]:
         """The header, the events' JSON texts as stored (version order; None for a voided one)
-        and the creation time."""
+        and the creation time; with ``tenant``, a convention of another tenant is
+        :class:`NotFound`."""
         with self._read() as conn:
             row = conn.execute(sa.select(conventions.c.header, conventions.c.created)
-                               .where(conventions.c.id == cid)).first()
+                               .where(*_visible(cid, tenant))).first()
             if row is None:
                 raise NotFound(cid)
             bodies = _live_texts(conn, cid)
         return loads(row.header), bodies, row.created
 
-    def ids(self) -> list[str]:
+    def ids(self, *, tenant: str | None = None) -> list[str]:
+        """Every convention's id (of ``tenant`` only, if given), oldest first."""
+        q = sa.select(conventions.c.id)
+        if tenant is not None:
+            q = q.where(conventions.c.tenant == tenant)
         with self._read() as conn:
-            return list(conn.execute(sa.select(conventions.c.id).order_by(conventions.c.created,
-                                                                           conventions.c.id)).scalars())
+            return list(conn.execute(q.order_by(conventions.c.created, conventions.c.id)).scalars())
+
+    # ---------------------------------------------------------------- tenants and audit
+
+    def tenant_of(self, cid: str) -> str:
+        with self._read() as conn:
+            row = conn.execute(sa.select(conventions.c.tenant).where(conventions.c.id == cid)).first()
+        if row is None:
+            raise NotFound(cid)
+        return row.tenant
+
+    # ---------------------------------------------------------------- API keys
+
+    def add_key(self, *, id: str, name: str, tenant: str, role: str, hash: str) -> KeyRecord:
+        """Store a key's record (its hash, never the key); a name already taken is ValueError."""
+        record = KeyRecord(id, name, tenant, role, hash, _now(), None)
+
+        def work(conn):
+            if conn.execute(sa.select(keys.c.id).where(keys.c.name == name)).first() is not None:
+                raise ValueError(f"a key is already named {name!r}")
+            conn.execute(keys.insert().values(**attrs.asdict(record)))
+            return record
+
+        return self._retrying(work)
+
+    def key_by_hash(self, digest: str) -> KeyRecord | None:
+        with self._read() as conn:
+            row = conn.execute(sa.select(keys).where(keys.c.hash == digest)).first()
+        return None if row is None else KeyRecord(**row._asdict())
+
+    def list_keys(self) -> list[KeyRecord]:
+        with self._read() as conn:
+            rows = conn.execute(sa.select(keys).order_by(keys.c.created, keys.c.name)).all()
+        return [KeyRecord(**r._asdict()) for r in rows]
+
+    def active_keys(self) -> int:
+        with self._read() as conn:
+            return conn.execute(sa.select(sa.func.count()).select_from(keys)
+                                .where(keys.c.revoked.is_(None))).scalar_one()
+
+    def revoke_key(self, name_or_id: str) -> KeyRecord:
+        """Revoke a key by its name or id (revoking twice keeps the first time)."""
+        def work(conn):
+            row = conn.execute(sa.select(keys).where(sa.or_(keys.c.name == name_or_id,
+                                                            keys.c.id == name_or_id))).first()
+            if row is None:
+                raise UnknownKey(name_or_id)
+            if row.revoked is None:
+                conn.execute(keys.update().where(keys.c.id == row.id).values(revoked=_now()))
+            got = conn.execute(sa.select(keys).where(keys.c.id == row.id)).one()
+            return KeyRecord(**got._asdict())
+
+        return self._retrying(work)
 
     def versions(self, cid: str) -> list[int]:
         """Every stored version of a convention, in order (for checks: 1..N without gap)."""
@@ -442,6 +598,13 @@ def _live_texts(conn, cid: str) -> tuple[str | None, ...]:
                                                      voids.c.version == events.c.version)))
         .where(events.c.convention_id == cid).order_by(events.c.version)).all()
     return tuple(None if r.voided is not None else r.body for r in rows)
+
+
+def _visible(cid: str, tenant: str | None) -> tuple:
+    """The WHERE clause of a convention seen by ``tenant`` (None: every tenant's)."""
+    if tenant is None:
+        return (conventions.c.id == cid,)
+    return (conventions.c.id == cid, conventions.c.tenant == tenant)
 
 
 class _Tx:

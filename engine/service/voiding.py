@@ -2,10 +2,10 @@
 
 A void is a correction of the register that never erases: the event stays stored, a row records
 who voided it, when and why, and every replay skips it (its line of the register's document is
-left empty). It is meant for an administrator only. :func:`void_actor` is the one place that
-decides: it answers the name recorded as ``by``, or raises ``Problem("forbidden", ...)``. Until
-API keys exist every caller is taken as the operator (``"operator"``); the authentication
-fills this function in with the caller's key (admin role only).
+left empty). It is for an administrator only. :func:`void_actor` is the one place that
+decides: it answers the name recorded as ``by`` (the API key's name), or raises
+``Problem("forbidden", ...)`` for a key of another role than ``admin`` (:mod:`.auth`). A server
+run with ``--no-auth`` takes every caller as the anonymous administrator (``by: "anonymous"``).
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from typing import Any, Mapping
 
 from starlette.requests import Request
 
+from . import auth
 from .bodies import REQUEST
 from .problems import Problem
 
@@ -24,8 +25,12 @@ REASON_CHARS = 1000
 
 def void_actor(request: Request) -> str:
     """Who voids (recorded as ``by``), or :class:`Problem` ``forbidden``: the authorization hook
-    of ``POST /v1/conventions/{id}/events/{n}/void`` (admin only once keys exist)."""
-    return "operator"
+    of ``POST /v1/conventions/{id}/events/{n}/void``: an admin key only, recorded by its name."""
+    who = auth.caller(request)
+    if not who.manages:
+        raise Problem("forbidden", f"a key of role {who.role} may not void an event: voiding is for "
+                                   f"a key of role {auth.ADMIN}")
+    return who.name
 
 
 def void_reason(value: Any) -> str:
