@@ -1,6 +1,6 @@
 """The register of live conventions: an append-only event log in SQL (docs/spec.md 9).
 
-Three tables, one code path for SQLite and PostgreSQL (SQLAlchemy Core):
+Four tables, one code path for SQLite and PostgreSQL (SQLAlchemy Core):
 
 - ``conventions``: the id (an opaque string the server makes), the scenario's header (every key
   but ``events``) as JSON, when it was created, the idempotency key of its creation (unique per
@@ -10,7 +10,8 @@ Three tables, one code path for SQLite and PostgreSQL (SQLAlchemy Core):
   record: when it arrived and the tenant and name of the API key that stored it.
   ``(convention_id, version)`` is the primary key and ``(convention_id, idempotency_key)`` is
   unique: the database itself refuses a second event at the same version or under the same key;
-- ``api_keys``: the service's API keys (engine/service/auth.py), each by the SHA-256 of the key.
+- ``api_keys``: the service's API keys (engine/service/auth.py), each by the SHA-256 of the key;
+- ``voids``: one row per voided event (who, when, why): the event stays, the replay skips it.
 
 A register made before tenants and audit is refused (:class:`OldSchema`, docs/service.md).
 
