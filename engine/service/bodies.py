@@ -7,7 +7,7 @@ import datetime as dt
 import json
 import re
 from decimal import Decimal
-from typing import Any, Mapping
+from typing import Any, Mapping, overload
 
 import attrs
 from starlette.requests import Request
@@ -215,8 +215,17 @@ def load(doc: Document, filename: str = REQUEST):
 # --------------------------------------------------------------------------- parameters and headers
 
 
+@overload
+def date_param(request: Request, name: str, *, required: bool = ..., default: dt.date) -> dt.date: ...
+@overload
+def date_param(request: Request, name: str, *, required: bool = ...,
+               default: None = ...) -> dt.date | None: ...
+
+
 def date_param(request: Request, name: str, *, required: bool = False,
-                default: dt.date | None = None) -> dt.date | None:
+               default: dt.date | None = None) -> dt.date | None:
+    """A date query parameter, read as the CLI reads dates; ``default`` when it is absent (with a
+    date default, the result is always a date: the overloads tell the type checker so)."""
     text = request.query_params.get(name)
     if text is None:
         if required:
