@@ -22,7 +22,7 @@ import pytest
 import engine
 from engine.answers import batch
 from engine.present import catalogue_doc, render
-from engine import cli
+from tests.test_commands import main  # the command run in-process, as the other command tests do
 from engine.core import dates
 from engine.present.report import report
 
@@ -30,15 +30,6 @@ ROOT = pathlib.Path(__file__).resolve().parent.parent
 SCEN = ROOT / "scenarios"
 PDC = str(SCEN / "pas-de-calais.yaml")
 RATE = str(SCEN / "medecine-rate-change.yaml")
-
-
-def main(capsys, *args):
-    try:
-        code = cli.main([str(a) for a in args])
-    except SystemExit as e:  # argparse
-        code = e.code
-    out = capsys.readouterr()
-    return code, out.out, out.err
 
 
 def write(tmp_path, name: str, text: str) -> str:

@@ -16,22 +16,14 @@ import sys
 import icalendar
 
 import engine
-from engine import application, cli
+from engine import application
 from engine.core import dates
 from engine.answers.deadlines import entries, to_ics, working_day_before
+from tests.test_commands import main  # the command run in-process, as the other command tests do
 
 ROOT = pathlib.Path(__file__).parent.parent
 SCEN = ROOT / "scenarios"
 D = dt.date.fromisoformat
-
-
-def main(capsys, *args):
-    try:
-        code = cli.main([str(a) for a in args])
-    except SystemExit as e:  # argparse
-        code = e.code
-    out = capsys.readouterr()
-    return code, out.out, out.err
 
 
 def folder(tmp_path, *names, rules=False, bad=False) -> pathlib.Path:

@@ -10,6 +10,7 @@ from typing import Any, Callable, Mapping
 
 import attrs
 
+from .ledger import Owed
 from .money import fmt
 
 FORMAT = "convention-timeline/1"
@@ -205,22 +206,6 @@ class Entry:
 
 
 @attrs.frozen
-class Charge:
-    """One amount the ledger asks for (a call, or an increase of it due later), as it stands at
-    the end of the replay: what part of it the money received covers."""
-
-    period: dt.date  # the first day of the called period (the call's key)
-    year: int
-    due_date: dt.date
-    amount: Decimal
-    covered: Decimal
-
-    @property
-    def unpaid(self) -> Decimal:
-        return self.amount - self.covered
-
-
-@attrs.frozen
 class Overdue:
     """An amount unpaid after its due date: ``amount`` has been due since ``due_date``."""
 
@@ -302,15 +287,15 @@ class Timeline:
     replayer: Any = attrs.field(default=None, eq=False, repr=False)  # (scenario, until) -> Timeline
     # The ledger's amounts and their due dates as they stand at the horizon (money received up to
     # it), for :meth:`overdue`; not part of the value (equality, repr, JSON).
-    charges: tuple[Charge, ...] = attrs.field(default=(), eq=False, repr=False)
+    charges: tuple[Owed, ...] = attrs.field(default=(), eq=False, repr=False)
 
     def overdue(self, on: dt.date | None = None) -> tuple[Overdue, ...]:
         """The amounts unpaid after their due date on ``on`` (default: the horizon), as the
         money received up to the horizon covers them (replay up to ``on`` to know what was
         owed that day), oldest due date first."""
         on = self.horizon if on is None else on
-        out = [Overdue(c.year, c.period, c.due_date, c.unpaid) for c in self.charges
-               if c.due_date < on and c.unpaid > 0]
+        out = [Overdue(c.year, c.first, c.due_date, c.uncovered) for c in self.charges
+               if c.due_date < on and c.uncovered > 0]
         return tuple(sorted(out, key=lambda o: (o.due_date, o.period)))
 
     def extended(self, until: dt.date, scenario: Any = None) -> "Timeline":

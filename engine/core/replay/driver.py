@@ -25,7 +25,7 @@ from ..events import Event, InputGiven, NoticeReceived, Scenario
 from ..ledger import Ledger
 from ..readings import Readings
 from ..rulecore import CATCH_ALL, Decider
-from ..timeline import Charge, Contribution, Timeline
+from ..timeline import Contribution, Timeline
 from . import charges, disputes, standing, term
 from .agenda import PH_C, PH_F, PH_START, Agenda, Item
 from .state import Decided, State, ask, diag, evolve
@@ -128,8 +128,7 @@ class Replay:
             diagnostics=tuple(render(said, self.rules) for said in s.said),
             scenario=self.s,
             replayer=replay,
-            charges=tuple(Charge(c.first, c.year, ch.due_date, ch.amount, ch.covered)
-                          for c in calls for ch in c.charges),
+            charges=s.ledger.amounts(),
         )
 
 
