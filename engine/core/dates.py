@@ -107,6 +107,21 @@ def year_days(year: int) -> int:
     return 366 if _dt.date(year, 12, 31).timetuple().tm_yday == 366 else 365
 
 
+_sums: dict[tuple[_dt.date, relativedelta], _dt.date] = {}
+
+
+def plus(day: _dt.date, duration: relativedelta) -> _dt.date:
+    """``day + duration``, remembered: a replay adds the same payment term to the same days
+    over and over, and relativedelta's addition is ten times a timedelta's."""
+    key = (day, duration)
+    out = _sums.get(key)
+    if out is None:
+        if len(_sums) > 100_000:  # a long-running service: bounded
+            _sums.clear()
+        out = _sums[key] = day + duration
+    return out
+
+
 def days_between(first: _dt.date, last: _dt.date) -> int:
     """Days from ``first`` to ``last``, both included (0 when last < first)."""
     return max(0, (last - first).days + 1)

@@ -4,9 +4,10 @@ The ledger, its calls and their amounts are frozen values: a call, a payment or 
 what a call asks returns a new ledger, so that the replay's state (engine/core/replay/state.py)
 never changes once made.
 
-Allocation is a pure function, recomputed after every call, payment and adjustment (docs/spec.md
-5.5). The amounts owed are each call's first amount and each later increase, each with
-its own due date. A payment that names a year goes first to that year's amounts in due-date
+Allocation is a pure function of the amounts and the payments (docs/spec.md 5.5), recomputed
+after an adjustment; a new call and money that names no year continue the last allocation when
+that gives the same value (tests/test_ledger.py checks it does). The amounts owed are each
+call's first amount and each later increase, each with its own due date. A payment that names a year goes first to that year's amounts in due-date
 order; all other money (and what is left of those payments) goes to the uncovered amounts in
 due-date order, the earliest due first, equal due dates the older period first (Code civil
 art. 1342-10: a debt already due, and among those the oldest). What is left stays on the latest
@@ -82,10 +83,36 @@ class Ledger:
     unallocated: Decimal = money.ZERO
     # Money received, in order: (amount, the year it names or None).
     payments: tuple[tuple[Decimal, int | None], ...] = ()
+    # What the allocation left, kept so that the next one need not start again (see
+    # :meth:`allocate`): the money left once every amount is covered (a credit, counted in the
+    # latest call's `paid`), the earliest due date of an amount not covered (None: not known,
+    # the calls changed since the last allocation), the latest due date of any amount.
+    credit: Decimal = money.ZERO
+    open_from: dt.date | None = dt.date.max
+    last_due: dt.date = dt.date.min
 
     def add(self, call: Call, due_date: dt.date) -> Ledger:
         call = evolve(call, charges=call.charges + (Charge(due_date, call.due),))
-        return evolve(self, calls={**self.calls, call.first: call}).allocate()
+        if (self.open_from is None or call.first in self.calls or due_date < self.last_due
+                or any(year == call.year for _, year in self.payments)):
+            return evolve(self, calls={**self.calls, call.first: call},
+                          last_due=max(self.last_due, due_date)).allocate()
+        # The new amount comes last in the order money goes (docs/spec.md 5.5: its due date is
+        # the latest, its period the newest) and no payment names its year: the allocation of
+        # the others stands, and the money no amount took (a credit, or money received before
+        # any call) goes to it. The same value as a full allocation (tests/test_ledger.py).
+        free = self.credit if self.calls else self.unallocated
+        calls = dict(self.calls)
+        if self.credit:  # the credit moves from the latest call to the new one
+            last = next(reversed(calls.values()))
+            calls[last.first] = evolve(last, paid=last.paid - self.credit)
+        take = min(free, call.due)
+        if take:
+            call = evolve(call, charges=(Charge(due_date, call.due, take),))
+        calls[call.first] = evolve(call, paid=free)
+        open_from = self.open_from if take == call.due else min(self.open_from, due_date)
+        return Ledger(calls, self.received, money.ZERO, self.payments, free - take, open_from,
+                      due_date)
 
     def called(self, year: int) -> bool:
         """Whether a period of calendar ``year`` has been called (a payment may name it)."""
@@ -93,12 +120,45 @@ class Ledger:
 
     def receive(self, amount: Decimal, year: int | None = None) -> Ledger:
         """Money received; ``year``: the called year the payment names (docs/spec.md 5.5, `for`)."""
-        return evolve(self, received=self.received + amount,
-                            payments=self.payments + ((amount, year),)).allocate()
+        received = self.received + amount
+        payments = self.payments + ((amount, year),)
+        if year is not None or self.open_from is None or not self.calls:
+            return evolve(self, received=received, payments=payments).allocate()
+        # Money that names no year goes after everything else, earliest due first: it takes up
+        # where the last allocation stopped (the same value as a full allocation).
+        calls = dict(self.calls)
+        rest = amount
+        open_from = dt.date.max
+        if self.open_from != dt.date.max:
+            order = [(c.due_date, i, j, call) for i, call in enumerate(calls.values())
+                     for j, c in enumerate(call.charges) if c.covered < c.amount]
+            order.sort()  # (due date, call, amount) never tie: no call is compared
+            for due_date, _, j, call in order:
+                if not rest:  # the earliest amount left uncovered
+                    open_from = due_date
+                    break
+                call = calls[call.first]
+                c = call.charges[j]
+                take = min(rest, c.amount - c.covered)
+                charges = list(call.charges)
+                charges[j] = evolve(c, covered=c.covered + take)
+                calls[call.first] = evolve(call, charges=tuple(charges), paid=call.paid + take)
+                rest -= take
+                if take < c.amount - c.covered:
+                    open_from = due_date
+                    break
+        if rest:  # everything is covered: a credit on the latest call
+            last = next(reversed(calls.values()))
+            calls[last.first] = evolve(last, paid=last.paid + rest)
+        return Ledger(calls, received, money.ZERO, payments, self.credit + rest, open_from,
+                      self.last_due)
 
     def with_call(self, call: Call) -> Ledger:
         """The ledger with ``call`` in place of the call of its period (not reallocated)."""
-        return evolve(self, calls={**self.calls, call.first: call})
+        old = self.calls.get(call.first)
+        if old is not None and old.charges is call.charges:
+            return evolve(self, calls={**self.calls, call.first: call})
+        return evolve(self, calls={**self.calls, call.first: call}, open_from=None)
 
     def change_due(self, call: Call, due: Decimal, due_date: dt.date) -> Ledger:
         """An increase is a separate amount due later; a decrease lowers what is owed at once,
@@ -118,7 +178,8 @@ class Ledger:
                 cut -= take
                 if not cut:
                     break
-        return self.with_call(evolve(call, charges=tuple(charges), due=due))
+        return evolve(self.with_call(evolve(call, charges=tuple(charges), due=due)),
+                      open_from=None, last_due=max(self.last_due, due_date))
 
     def _in_order(self) -> list[tuple[dt.date, int, int, Call, Charge]]:
         """Every amount in the order money goes to it: due date, then the older period, then
@@ -132,16 +193,14 @@ class Ledger:
     def allocate(self) -> Ledger:
         """Payments that name a year first (to that year's amounts, earliest due first), then
         the rest of the money to every uncovered amount, earliest due first. A pure function
-        of the calls' amounts and the payments; a call whose allocation is unchanged is kept
-        (most are: an allocation runs after every call, payment and adjustment)."""
-        if not self.calls:
-            return evolve(self, unallocated=self.received)
+        of the calls' amounts and the payments; a call whose allocation is unchanged is kept.
+
+        :meth:`add` and :meth:`receive` take a shorter way when the result is the same: a new
+        amount that comes last in the order, money that names no year."""
         zero = money.ZERO
-        if not self.received:  # nothing to allocate: nothing is covered
-            if not self.unallocated and all(
-                    not call.paid and all(not c.covered for c in call.charges)
-                    for call in self.calls.values()):
-                return self
+        if not self.calls:
+            return Ledger(self.calls, self.received, self.received, self.payments, zero,
+                          dt.date.max, self.last_due)
         order = self._in_order()
         covered = [[zero] * len(call.charges) for call in self.calls.values()]
         rest = zero
@@ -179,9 +238,10 @@ class Ledger:
                     c if c.covered == x else evolve(c, covered=x) for c, x in zip(charges, cov)))
                 changed = True
             calls[call.first] = call
-        if not changed and not self.unallocated:
-            return self
-        return Ledger(calls if changed else self.calls, self.received, zero, self.payments)
+        calls_now = calls if changed else self.calls
+        return Ledger(calls_now, self.received, zero, self.payments, rest,
+                      _open_from(calls_now.values()),
+                      max((c.due_date for _, _, _, _, c in order), default=self.last_due))
 
     def amounts(self) -> tuple[Owed, ...]:
         """Every amount owed (each call's first amount and each later increase; a decrease
@@ -196,8 +256,14 @@ class Ledger:
                     if c.due_date < today and c.covered < c.amount), money.ZERO)
 
     def any_overdue(self, today: dt.date) -> bool:
-        for call in self.calls.values():
-            for c in call.charges:
-                if c.due_date < today and c.covered < c.amount:
-                    return True
-        return False
+        """Whether an amount due before ``today`` is not covered (asked on every day the
+        replay visits: read from the last allocation when it is known)."""
+        if self.open_from is not None:
+            return self.open_from < today
+        return _open_from(self.calls.values()) < today
+
+
+def _open_from(calls: Any) -> dt.date:
+    """The earliest due date of an amount not covered (``date.max``: none)."""
+    return min((c.due_date for call in calls for c in call.charges if c.covered < c.amount),
+               default=dt.date.max)

@@ -63,10 +63,16 @@ def periods(start: dt.date, horizon: dt.date, initial_end: dt.date, last_day: dt
         cuts.add(last_day + ONE_DAY)
         if notice_from is not None:
             cuts.add(notice_from)
-    cuts.update(d for d, _ in standing.changes)
+    changes = standing.changes
+    cuts.update(d for d, _ in changes)
     days = sorted(d for d in cuts if start <= d <= horizon)
 
-    def state_on(day: dt.date) -> tuple:
+    runs: list[tuple[dt.date, tuple]] = []  # (first day, (state, standing, notice))
+    recorded, k = "current", 0  # the standing at the end of the day (standing.at_end_of)
+    for day in days:  # in order: the standing's changes are read once, in order too
+        while k < len(changes) and changes[k][0] <= day:
+            recorded = changes[k][1]
+            k += 1
         if last_day is not None and day > last_day:
             state = "terminated"
         elif day <= initial_end:
@@ -79,16 +85,11 @@ def periods(start: dt.date, horizon: dt.date, initial_end: dt.date, last_day: dt
             # (term.periods_of), and a ruling always has a last day
             assert last_day is not None
             notice = notice_from <= day <= last_day
-        return state, standing.at_end_of(day), notice
-
-    out: list[Period] = []
-    for day in days:
-        key = state_on(day)
-        if out and (out[-1].state, out[-1].standing, out[-1].notice) == key:
-            continue
-        if out:
-            out[-1] = attrs.evolve(out[-1], end=day - ONE_DAY)
-        out.append(Period(day, horizon, *key))
+        key = (state, recorded, notice)
+        if not runs or runs[-1][1] != key:
+            runs.append((day, key))
+    out = [Period(first, runs[i + 1][0] - ONE_DAY if i + 1 < len(runs) else horizon, *key)
+           for i, (first, key) in enumerate(runs)]
     if out and out[-1].state == "terminated":
         out[-1] = attrs.evolve(out[-1], end=None)
     return out

@@ -29,35 +29,35 @@ Item = tuple[dt.date, int, int, str, Any]  # (day, phase, sequence, kind, payloa
 
 @attrs.frozen(slots=False)  # made anew on each change: engine/core/frozen.py
 class Agenda:
-    """The dated items still to run, up to the horizon (later ones are never scheduled)."""
+    """The dated items still to run, up to the horizon (later ones are never scheduled).
+
+    Phase (e), the standing's check, runs on every day the replay visits (docs/spec.md 5.12):
+    the driver runs it between the day's items of phases (a)-(d) and the others (or when it
+    leaves the day), so it is not an item; a day visited only for its check (the day after a due
+    date) has a ``check`` item of its own, which does nothing else."""
 
     horizon: dt.date
     items: tuple[Item, ...] = ()  # in the order they run
     scheduled: int = 0  # items scheduled so far: the next one's sequence
-    checks: frozenset[dt.date] = frozenset()  # the days that have a phase (e) check
 
     def push(self, day: dt.date, phase: int, kind: str, payload: Any = None) -> Agenda:
         if day > self.horizon:
             return self
-        items = list(self.items)
         # Items compare as tuples: (day, phase, sequence) never ties, so neither the kind nor
         # the payload is ever compared.
-        bisect.insort(items, (day, phase, self.scheduled, kind, payload))
-        scheduled = self.scheduled + 1
-        if day in self.checks:
-            return _evolve(self, items=tuple(items), scheduled=scheduled)
-        # Phase (e) runs on every day the replay visits (docs/spec.md 5.12).
-        bisect.insort(items, (day, PH_CHECK, scheduled, "check", None))
-        return _evolve(self, items=tuple(items), scheduled=scheduled + 1, checks=self.checks | {day})
+        item = (day, phase, self.scheduled, kind, payload)
+        items = self.items
+        i = bisect.bisect_right(items, item)
+        return _evolve(self, items=items[:i] + (item,) + items[i:], scheduled=self.scheduled + 1)
 
     def ensure_check(self, day: dt.date) -> Agenda:
-        """A phase (e) check on ``day`` (a due date's next day), unless it has one."""
-        if day in self.checks or day > self.horizon:
+        """A visit to ``day`` (a due date's next day) for its phase (e) check, unless an item
+        already takes the replay there."""
+        items = self.items
+        i = bisect.bisect_left(items, (day,))
+        if day > self.horizon or (i < len(items) and items[i][0] == day):
             return self
-        items = list(self.items)
-        bisect.insort(items, (day, PH_CHECK, self.scheduled, "check", None))
-        return _evolve(self, items=tuple(items), scheduled=self.scheduled + 1,
-                       checks=self.checks | {day})
+        return self.push(day, PH_CHECK, "check")
 
     def without(self, item: Item) -> Agenda:
         """The agenda without ``item``, its next one."""

@@ -63,7 +63,7 @@ def record(s: State, d: Decided) -> State:
     if previous is not None:
         detail["previous"] = previous
     s = evolve(s, per_year={**s.per_year, e.input: values})
-    return reconcile(entry(s, d.rule, e.input + "_recorded", detail))
+    return reconcile(entry(s, d.rule, e.input + "_recorded", detail), read=(e.input, e.year))
 
 
 def amend(s: State, d: Decided) -> State:
@@ -125,8 +125,8 @@ def figures_of(s: State, c: Call, covered: int, p: P.Params, bump: str | None = 
         basis_years[b.input] = source
     # The same facts give the same figures: a reconciliation recomputes every call, and most
     # of them have not changed (the parameters are cached objects, the current values fixed).
-    key = (id(p), value, source, status, covered, bump)
-    memo = ctx.memo.get(c.first)
+    key = (id(p), value, source, status, covered)
+    memo = ctx.memo.get((c.first, bump))
     if memo is not None and memo[0] == key:
         return memo[1]
     current = c.current
@@ -137,7 +137,7 @@ def figures_of(s: State, c: Call, covered: int, p: P.Params, bump: str | None = 
         ctx.amount.figures, fctx, covered, c.period_days,
         calendar.PER_YEAR[ctx.base.contribution("call")], p.contribution("prorata") == "days")
     f = _Figures(figures, annual, due, status, value, source, fctx)
-    ctx.memo[c.first] = (key, f)
+    ctx.memo[c.first, bump] = (key, f)
     return f
 
 
@@ -161,7 +161,7 @@ def call(s: State, d: Decided) -> State:
              dates.days_between(period_first, period_last), s.current, stand_in)
     f = figures_of(s, c, covered, p)
     c = fevolve(c, figures=f.figures, annual=f.annual, due=f.due, read_from=(f.source, f.value))
-    due_date = today + p.payment_term
+    due_date = dates.plus(today, p.payment_term)
     s = evolve(s, ledger=s.ledger.add(c, due_date))
     detail = row_detail(ctx, c, f)
     detail.update(covered_days=covered, due=f.due, due_date=due_date)
@@ -178,8 +178,10 @@ def call(s: State, d: Decided) -> State:
     s = basis_diagnostics(s, c, f, p)
     for reading in ctx.amount.readings:
         s = other_reading(s, c, f, p, reading)
-    s = ensure_check(s, due_date + dates.ONE_DAY)
-    return push(s, period_last + dates.ONE_DAY, PH_CALL, "call", period_last + dates.ONE_DAY)
+    # the day after the due date is visited (its check); the next period is called (one evolve)
+    agenda = s.agenda.ensure_check(due_date + dates.ONE_DAY)
+    nxt = period_last + dates.ONE_DAY
+    return evolve(s, agenda=agenda.push(nxt, PH_CALL, "call", nxt))
 
 
 def yearly(c: Call) -> bool:
@@ -201,14 +203,21 @@ def row_detail(ctx: Replay, c: Call, f: _Figures) -> dict:
     return detail
 
 
+# The figures a message names as they are (typed in the row), by amount section (kept alive).
+_AS_IS: dict[int, tuple[Any, frozenset[str]]] = {}
+
+
 def message_values(ctx: Replay, c: Call, f: _Figures, p: P.Params) -> dict:
     """What a basis or reading message may name; amounts stay Decimal (written per
     language), a rate and a figure the row does not type are written as they are."""
-    rows = dict(ctx.amount.row)
+    as_is = _AS_IS.get(id(ctx.amount))
+    if as_is is None or as_is[0] is not ctx.amount:
+        as_is = _AS_IS[id(ctx.amount)] = (ctx.amount, frozenset(
+            name for name, typ in ctx.amount.row if typ in ("count", "year", "name", "amount")))
     values: dict[str, Any] = {"year": c.year, "period": c.first, "value": f.value,
                               "basis_year": basis_year(ctx, c.year, p), "stand_in": c.stand_in}
     for name, v in f.figures.items():
-        values[name] = v if rows.get(name) in ("count", "year", "name", "amount") else _show(v)
+        values[name] = v if name in as_is[1] else _show(v)
     values["annual"] = f.annual
     return values
 
@@ -256,11 +265,22 @@ def target_covered(s: State, c: Call) -> tuple[int, bool, bool]:
     return c.covered_days, False, False
 
 
-def reconcile(s: State) -> State:
+def _reads(ctx: Replay, c: Call, p: P.Params, read: tuple[str, int]) -> bool:
+    """Whether a call's figures may read the value of input ``read[0]`` for year ``read[1]``:
+    its basis year's, or its stand-in's (engine/core/replay/charges.figures_of)."""
+    b = ctx.amount.basis
+    if b is None or b.input != read[0]:
+        return False
+    return read[1] == _basis_year(b, c.year, p) or read[1] == c.stand_in
+
+
+def reconcile(s: State, read: tuple[str, int] | None = None) -> State:
     """Recompute every call from its figures; adjust the ones that changed.
 
     Money is reallocated and the standing checked once all calls are adjusted, so that a
     fact that changes several calls never shows a default that exists only halfway through.
+    ``read``: the only fact that changed is the value of this input for this year, and the
+    calls that cannot read it are left as they are (their figures are the same).
     """
     ctx = s.ctx
     amount = ctx.amount
@@ -268,8 +288,10 @@ def reconcile(s: State) -> State:
     basis_readings = [x for x in amount.readings if ctx.rules.inputs[x.input].per_year]
     for first in tuple(s.ledger.calls):
         c = s.ledger.calls[first]
-        covered, refund, beyond = target_covered(s, c)
         p = params_on(s, c.called_on)
+        if read is not None and not _reads(ctx, c, p, read):
+            continue
+        covered, refund, beyond = target_covered(s, c)
         f = figures_of(s, c, covered, p)
         read_from = (f.source, f.value)
         recount = read_from != c.read_from
@@ -308,7 +330,7 @@ def adjust(s: State, d: Decided) -> State:
     c, covered, f = d.payload
     before = c.due
     p = params_on(s, s.today)
-    due_date = s.today + p.payment_term
+    due_date = dates.plus(s.today, p.payment_term)
     if f.due > before:
         s = ensure_check(s, due_date + dates.ONE_DAY)
     ledger = s.ledger.change_due(c, f.due, due_date)

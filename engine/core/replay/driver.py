@@ -27,7 +27,7 @@ from ..readings import Readings
 from ..rulecore import CATCH_ALL, Decider
 from ..timeline import Contribution, Timeline
 from . import charges, disputes, standing, term
-from .agenda import PH_C, PH_F, PH_START, Agenda, Item
+from .agenda import PH_C, PH_CHECK, PH_F, PH_START, Agenda, Item
 from .state import Decided, State, ask, diag, evolve
 from .text import render
 
@@ -62,7 +62,10 @@ class Replay:
         self.final_end = self.term.final_end
         # The figures last computed for each call, with the facts they came from: a cache
         # (a reconciliation recomputes every call, and most have not changed), not state.
-        self.memo: dict[dt.date, Any] = {}
+        # (a call's period, the input read one higher for the other reading, or None)
+        self.memo: dict[tuple[dt.date, str | None], Any] = {}
+        # The parameters on a day while no amendment is known (most days of most replays).
+        self.plain: dict[dt.date, P.Params] = {}
         self.state: State | None = None  # the last state, once run
 
     def initial(self) -> State:
@@ -77,12 +80,15 @@ class Replay:
         rule = self.decider.decide(decision.posted())
         if rule == CATCH_ALL:
             return s, None
-        r = self.rules.rules[rule]
-        return HANDLERS[r.do](s, Decided(rule, r.given, payload)), r.do
+        handler, given, do = self.dispatch[rule]
+        if handler is None:  # the contract fits a reading's rules to its own events only
+            raise TypeError(f"rule {rule} decides a reading, not a consequence")
+        return handler(s, Decided(rule, given, payload)), do
 
     def run(self, seen: Callable[[State], None] | None = None) -> Timeline:
         """The timeline of the fold (``seen``: called with the first state and after each step)."""
         self.decider = Decider(self.rules.definition)
+        self.dispatch = _dispatch(self.rules)
         self.readings = Readings(self.decider, self.rules)
         try:
             s = self.initial()
@@ -103,7 +109,7 @@ class Replay:
                 s = step(s, s.agenda.items[0])
                 if seen is not None:
                     seen(s)
-            self.state = s = end_of_day(s)
+            self.state = s = end_of_day(day_check(s))
             return self.timeline(s)
         finally:
             self.decider.close()
@@ -140,17 +146,49 @@ def end_of_day(s: State) -> State:
 
 
 def step(s: State, item: Item) -> State:
-    """The state after ``item``, the next item of the agenda: taken off the agenda (a new day
-    first records the standing the day before ended with), then run."""
-    day, _, _, kind, payload = item
+    """The state after ``item``, the next item of the agenda: taken off the agenda, then run.
+
+    Phase (e), the standing's check (docs/spec.md 5.12), runs on every day the replay visits,
+    after the day's items of phases (a)-(d): here, before the first item that comes after it
+    (on its day, or on a later day when the day had none), and at the end (:func:`day_check`).
+    A check with nothing to ask (the overdue amounts agree with the standing) only records that
+    it ran, in the step's one evolve. A new day first records the standing the day before
+    ended with."""
+    day, phase, _, kind, payload = item
+    today = s.today
+    checked = s.checked
+    if day != today and checked != today and today != dt.date.min:  # the day left, unchecked
+        if _to_ask(s, today):
+            s = standing.check(evolve(s, checked=today), daily_check=True)
+        checked = today
+    ask = phase >= PH_CHECK and checked != day
+    if ask:
+        ask = _to_ask(s, day)  # the same after the move below: it changes neither
+        checked = day
     agenda = s.agenda.without(item)
-    if day == s.today:
-        s = evolve(s, agenda=agenda)
-    elif s.today == dt.date.min:
-        s = evolve(s, agenda=agenda, today=day)
-    else:  # one evolve for the three: a step runs for each of the agenda's items
-        s = evolve(s, agenda=agenda, today=day, standing=s.standing.end_of_day(s.today))
+    if day == today:
+        s = evolve(s, agenda=agenda, checked=checked)
+    elif today == dt.date.min:
+        s = evolve(s, agenda=agenda, today=day, checked=checked)
+    else:  # one evolve for all: a step runs for each of the agenda's items
+        s = evolve(s, agenda=agenda, today=day, checked=checked,
+                   standing=s.standing.end_of_day(today))
+    if ask:
+        s = standing.check(s, daily_check=True)
     return _ITEMS[kind](s, payload)
+
+
+def _to_ask(s: State, day: dt.date) -> bool:
+    """Whether the day's check has something to ask the rules (engine/core/replay/standing.py)."""
+    return s.ledger.any_overdue(day) != (s.standing.now == "in_default")
+
+
+def day_check(s: State) -> State:
+    """Phase (e) of the last day visited, when the agenda ran out before it."""
+    if s.today == dt.date.min or s.checked == s.today:
+        return s
+    s = evolve(s, checked=s.today)
+    return standing.check(s, daily_check=True) if _to_ask(s, s.today) else s
 
 
 # ---------------------------------------------------------------------- agenda items
@@ -182,7 +220,9 @@ def _item_call(s: State, first: dt.date) -> State:
 
 
 def _item_check(s: State, _: Any) -> State:
-    return standing.check(s, daily_check=True)
+    """A day visited for its phase (e) check only: the check runs as the day's next item comes
+    (:func:`step`), or at the end (:func:`day_check`)."""
+    return s
 
 
 def _item_refund(s: State, generation: int) -> State:
@@ -242,6 +282,20 @@ HANDLERS: dict[C.Consequence, Consequence] = C.handlers({
     # disputes and signed documents
     C.DISPUTE: disputes.dispute, C.SIGNED: disputes.signed,
 }, among=C.EFFECTS)
+
+
+_dispatches: dict[int, tuple[Any, dict]] = {}
+
+
+def _dispatch(rules: Any) -> dict[str, tuple[Consequence | None, Any, C.Consequence]]:
+    """Each rule's consequence handler (None for a reading's rule: its decision is asked by
+    engine/core/readings.py, never here), its typed arguments and its consequence, by rule id: made once per rules object (rules files are loaded once and kept, engine/conventions/rulesfile.py;
+    the table keeps the object alive, so that its id is not reused)."""
+    hit = _dispatches.get(id(rules))
+    if hit is None or hit[0] is not rules:
+        table = {r.id: (HANDLERS.get(r.do), r.given, r.do) for r in rules.rules.values()}
+        hit = _dispatches[id(rules)] = (rules, table)
+    return hit[1]
 
 
 def replay(scenario: Scenario, until: dt.date | None = None) -> Timeline:

@@ -81,6 +81,7 @@ class State:
     agenda: Agenda
     ledger: Ledger
     today: dt.date = dt.date.min
+    checked: dt.date = dt.date.min  # the last day whose phase (e) check has run
     entries: tuple[Entry, ...] = ()
     said: tuple[Said, ...] = ()  # diagnostics, worded when the timeline is built
     per_year: Mapping[str, Mapping[int, Any]] = attrs.field(factory=dict)  # input -> year -> value
@@ -125,7 +126,12 @@ def ensure_check(s: State, day: dt.date) -> State:
 
 def params_on(s: State, day: dt.date) -> P.Params:
     """Rules file, overrides, then the amendments known now effective on ``day`` (docs/spec.md 5.9)."""
-    return s.ctx.params.on(day, s.amendments)
+    if s.amendments:
+        return s.ctx.params.on(day, s.amendments)
+    p = s.ctx.plain.get(day)
+    if p is None:
+        p = s.ctx.plain[day] = s.ctx.params.on(day, ())
+    return p
 
 
 def ask(s: State, decision: C.Decision, payload: Any = None) -> tuple[State, C.Consequence | None]:
