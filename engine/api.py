@@ -19,6 +19,7 @@ from .conventions.loader import load_scenario as _load
 from .core.replay import replay as _replay
 from .conventions.rulesfile import of_scenario as rules_of
 from .core.timeline import Timeline
+from .answers.deadlines import deadlines as _deadlines
 
 __all__ = ["load_scenario", "replay", "Session"]
 
@@ -29,8 +30,10 @@ def load_scenario(source: str | bytes | os.PathLike | Mapping[str, Any], *, file
 
 
 def replay(scenario: Scenario, until: dt.date | None = None) -> Timeline:
-    """Replay ``scenario`` up to ``until`` (default: its horizon) and return its :class:`Timeline`."""
-    return _replay(scenario, until)
+    """Replay ``scenario`` up to ``until`` (default: its horizon) and return its :class:`Timeline`,
+    which can answer :meth:`~Timeline.deadlines` and be :meth:`~Timeline.extended` (the core's
+    replay knows no answer: this face gives them)."""
+    return attrs.evolve(_replay(scenario, until), replayer=replay, deadliner=_deadlines)
 
 
 class Session:
@@ -64,4 +67,4 @@ class Session:
             return event
 
     def timeline(self, until: dt.date | None = None) -> Timeline:
-        return _replay(self._scenario, until)
+        return replay(self._scenario, until)

@@ -418,6 +418,7 @@ def _scenario(root: Node, source: str, base_dir: str | None) -> Scenario:
         expect=expect,
         source=source,
         rules_path=rules_path,
+        rules=rules,
     )
 
 

@@ -26,6 +26,7 @@ from ..core import params
 from . import yamlnodes as Y
 from ..errors import ScenarioError
 from ..core.events import freeze, thaw
+from ..present import i18n
 from ..present.i18n import ENGINE_MESSAGES
 
 FORMAT = 2
@@ -186,6 +187,17 @@ class RulesFile:
     def message(self, key: str, lang: str = "en") -> str:
         m = self.messages.get(key) or ENGINE_MESSAGES[key]
         return m.get(lang) or m["en"]
+
+    def wording(self, said: Any, lang: str) -> str:
+        """A diagnostic the replay recorded as a fact (engine/core/replay/text.py ``Said``), worded
+        in ``lang`` from this file's messages: the core records, the rules file words."""
+        text = render_message(self.message(said.message, lang),
+                              i18n.format_values(said.values, lang, self))
+        return text.replace("  ", " ") if said.tidy else text
+
+    def in_force(self, overrides: Any) -> params.InForce:
+        """This file's parameters with a scenario's overrides (:func:`in_force`)."""
+        return in_force(self, overrides)
 
     def label(self, who: str, lang: str = "en") -> str:
         """A name of this convention (a party, a recipient, an input, a figure or a value) in a
@@ -1127,6 +1139,8 @@ def load_ref(ref: str, base_dir: str | None = None) -> RulesFile:
 
 def of_scenario(scenario: Any) -> RulesFile:
     """The rules file of a loaded scenario."""
+    if getattr(scenario, "rules", None) is not None:
+        return scenario.rules
     return load(scenario.rules_path or find(scenario.convention))
 
 

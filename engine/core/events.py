@@ -130,6 +130,10 @@ class Scenario:
     expect: Mapping[str, Any] = attrs.field(factory=dict, converter=freeze)
     source: str = "<scenario>"
     rules_path: str | None = None  # resolved rules file, set by the loader
+    # The loaded rules file (engine/conventions/rulesfile.py), set by the loader: the replay reads
+    # its rules, parameters and messages from it, so that the core imports nothing above it. Not
+    # part of the value (equality, repr).
+    rules: Any = attrs.field(default=None, eq=False, repr=False)
 
     def __getattr__(self, name: str) -> Any:
         if not name.startswith("_"):

@@ -286,6 +286,9 @@ class Timeline:
     # (:meth:`deadlines`); not part of the value (equality, repr, JSON).
     scenario: Any = attrs.field(default=None, eq=False, repr=False)
     replayer: Any = attrs.field(default=None, eq=False, repr=False)  # (scenario, until) -> Timeline
+    # (scenario, timeline, as_of) -> the deadlines on as_of, given by whoever replayed (engine.replay
+    # gives engine/answers/deadlines.py's), for :meth:`deadlines`: the core imports no answer.
+    deadliner: Any = attrs.field(default=None, eq=False, repr=False)
     # The ledger's amounts and their due dates as they stand at the horizon (money received up to
     # it), for :meth:`overdue`; not part of the value (equality, repr, JSON).
     charges: tuple[Owed, ...] = attrs.field(default=(), eq=False, repr=False)
@@ -308,13 +311,15 @@ class Timeline:
 
     def deadlines(self, as_of: dt.date, scenario: Any = None):
         """The coming renewal, notice deadlines and next call on ``as_of``
-        (:func:`engine.answers.deadlines.deadlines`). Needs the scenario: given here or remembered."""
-        from ..answers.deadlines import deadlines
-
+        (:func:`engine.answers.deadlines.deadlines`, which ``engine.replay`` gives the timelines it
+        makes). Needs the scenario: given here or remembered."""
         scenario = scenario if scenario is not None else self.scenario
         if scenario is None:
             raise ValueError("this timeline does not know its scenario: pass scenario=")
-        return deadlines(scenario, self, as_of)
+        if self.deadliner is None:
+            raise ValueError("this timeline was not made by engine.replay: "
+                             "call engine.answers.deadlines.deadlines(scenario, timeline, as_of)")
+        return self.deadliner(scenario, self, as_of)
 
     def period_on(self, day: dt.date) -> Period | None:
         """The period that holds ``day``: None before the start, or after the horizon unless the

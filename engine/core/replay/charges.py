@@ -18,7 +18,6 @@ import attrs
 
 from .. import calendar, contract as C, dates, formula, money
 from .. import params as P
-from ...conventions import rulesfile
 from ..events import AmendmentSigned, InputGiven, PaymentReceived, thaw
 from ..ledger import Call
 from ..timeline import figure_value
@@ -230,7 +229,7 @@ def basis_diagnostics(s: State, c: Call, f: _Figures, p: P.Params) -> State:
     return diag(s, code, message_values(s.ctx, c, f, p))
 
 
-def other_reading(s: State, c: Call, f: _Figures, p: P.Params, reading: rulesfile.Reading) -> State:
+def other_reading(s: State, c: Call, f: _Figures, p: P.Params, reading: Any) -> State:
     """A value the text puts on a boundary (listed beside its parameter): the other reading
     is the same call with that value + 1, told when its annual amount differs."""
     ctx = s.ctx

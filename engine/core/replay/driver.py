@@ -19,7 +19,6 @@ import attrs
 
 from .. import calendar, contract as C, timebox
 from .. import params as P
-from ...conventions import rulesfile
 from ...errors import ScenarioError
 from ..events import Event, InputGiven, NoticeReceived, Scenario
 from ..ledger import Ledger
@@ -48,9 +47,13 @@ class Replay:
 
     def __init__(self, scenario: Scenario, until: dt.date | None = None):
         self.s = scenario
-        self.rules = rulesfile.of_scenario(scenario)
+        # The loaded rules file, as the loader gave it with the scenario: the core reads it (its
+        # rules, parameters, amount and messages) and never loads one (engine/conventions/).
+        self.rules = scenario.rules
+        if self.rules is None:
+            raise ValueError("a scenario without its rules file: load it with engine.load_scenario")
         self.amount = self.rules.amount
-        self.params = rulesfile.in_force(self.rules, scenario.overrides).with_amendments(())
+        self.params = self.rules.in_force(scenario.overrides).with_amendments(())
         self.start = scenario.start
         self.base = self.params.on(self.start)
         self.term = calendar.Term.of(self.start, self.base)

@@ -2,10 +2,11 @@
 
 The replay records what it has to say as a :class:`Said`: the day, the level, the code, the key
 of the message in the rules file and the values the message may name. Words for people (English
-and French, from the rules file's messages and i18n's way of writing each value) are made here,
-when a renderer first reads a diagnostic's message (the JSON, a table, a report), so that the
-loop never formats text, a replay whose messages no one reads never words them, and a program
-can read the values without parsing a sentence a rules file may reword.
+and French, from the rules file's messages and engine/present/i18n.py's way of writing each
+value) are made by the loaded rules file (``RulesFile.wording``, engine/conventions/rulesfile.py)
+when a renderer first reads a diagnostic's message (the JSON, a table, a report): the loop never
+formats text, a replay whose messages no one reads never words them, a program can read the
+values without parsing a sentence a rules file may reword, and the core imports nothing above it.
 """
 
 from __future__ import annotations
@@ -16,9 +17,8 @@ from typing import Any, Mapping
 
 import attrs
 
-from ...present import i18n
-from ...conventions import rulesfile
 from ..timeline import Diagnostic
+
 
 @attrs.frozen
 class Said:
@@ -34,13 +34,6 @@ class Said:
 
 def render(said: Said, rules: Any) -> Diagnostic:
     """The diagnostic, worded in a language when its message is first read (the JSON, a table,
-    a report), from the rules file's messages."""
+    a report) by ``rules.wording(said, lang)``: the loaded rules file's messages."""
     return Diagnostic(said.date, said.level, said.code, values=said.values,
-                      wording=functools.partial(words, said, rules))
-
-
-def words(said: Said, rules: Any, lang: str) -> str:
-    """The message of ``said`` in ``lang``."""
-    text = rulesfile.render_message(rules.message(said.message, lang),
-                                    i18n.format_values(said.values, lang, rules))
-    return text.replace("  ", " ") if said.tidy else text
+                      wording=functools.partial(rules.wording, said))
