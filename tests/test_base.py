@@ -78,7 +78,7 @@ def test_no_rule_body_appears_in_two_files_of_rules():
                 seen.setdefault(body, []).append(f"{f.name}:{rid}")
     copied = {b: where for b, where in seen.items() if len({w.split(':')[0] for w in where}) > 1}
     assert not copied, "rules copied between files:\n" + "\n".join(map(str, copied.values()))
-    assert len(seen) > 27  # the bodies were read: the base's 27 and the conventions' own
+    assert len(seen) > 30  # the bodies were read: the base's 30 and the conventions' own
 
 
 def test_the_duplicate_check_would_see_a_copy(tmp_path):
@@ -110,6 +110,8 @@ def test_demat_merged_catalogue():
         ("art5.amendment_term", "cites", "amendment_term"),
         ("art5.amendment", "cites", "amendment"),
         ("art4.call", "cites", "call"),
+        ("annex1.basis_previous_year", "cites", "basis_previous_year"),
+        ("annex1.stand_in", "cites", "stand_in"),
         ("art5.payment_default", "cites", "payment_default"),
         ("art5.default_cured", "cites", "default_cured"),
         ("art4.payment", "cites", "payment"),
@@ -128,6 +130,7 @@ def test_demat_merged_catalogue():
         ("annex1.band_correction", "cites", "correction"),
         ("art4.late_fact", "cites", "late_fact"),
         ("art4.refund_unused", "cites", "refund_unused"),
+        ("art4.nothing_after_last_day", "cites", "nothing_after_last_day"),
         ("art4.prorata_at_last_day", "cites", "prorata_at_last_day"),
         ("art6.amicable_step_skipped", "cites", "amicable_step_skipped"),
         ("art6.dispute", "cites", "dispute"),
@@ -218,10 +221,12 @@ def test_the_base_is_not_a_convention(tmp_path, capsys):
      "overrides: event_after_terminaton",
      "rules.art5.event_after_termination: overrides: 'event_after_terminaton' is not a rule of "
      "the base 'base' (its rules: start, termination, expiry, renewal, event_after_termination, "
-     "amendment_term, amendment, call, payment_default, default_cured, payment, "
+     "amendment_term, amendment, call, basis_previous_year, stand_in, payment_default, "
+     "default_cured, payment, "
      "notice_missing_recipient, notice_after_expiry, within_initial_term, notice_ranking, notice, "
      "working_day, effect_at_period_end, effect_at_exit_date, postponement, correction, late_fact, "
-     "refund_unused, prorata_at_last_day, amicable_step_skipped, dispute, signed)"),
+     "refund_unused, nothing_after_last_day, prorata_at_last_day, amicable_step_skipped, dispute, "
+     "signed)"),
     ("    cites: notice_ranking\n", "    cites: notice_rank\n", "cites: notice_rank",
      "rules.art5.notice_ranking: cites: 'notice_rank' is not a rule of the base 'base' (its rules: "),
     ("    cites: amicable_step_skipped\n", "    drops: amicable_step\n", "drops: amicable_step",
@@ -251,7 +256,7 @@ def test_a_rule_named_like_a_base_rule_without_overriding_it_is_refused(tmp_path
                                              "    when: {t: payment}\n    do: payment\n", name="ok.yaml")
     rf = rulesfile.load(str(path))
     assert rf.origins["payment"] == rulesfile.Origin("overrides", "payment")
-    assert list(rf.rules).index("payment") == 11
+    assert list(rf.rules).index("payment") == 13
 
 
 def test_a_base_rule_is_overridden_or_dropped_once_and_not_cited_as_well(tmp_path):

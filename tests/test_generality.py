@@ -474,7 +474,7 @@ rules:
     when: {terminated: true, t: {any: [agents, amendment, notice_received, signed]}}
     do: after_termination
   dpo.agents: {article: Art. 7, when: {t: agents}, do: record}
-  dpo.amendment_term: {article: Art. 10, when: {t: amendment, touches_term: true}, do: {amend: {diagnostic: amendment_ineffective}}}
+  dpo.amendment_term: {article: Art. 10, when: {t: amendment, sets_term: true}, do: {amend: {diagnostic: amendment_ineffective}}}
   dpo.amendment: {article: Art. 10, when: {t: amendment}, do: amend}
   dpo.call: {article: Art. 7, when: {t: call}, do: call}
   dpo.default: {article: Art. 8, when: {t: standing, overdue: {gt: 0}, standing: current, daily_check: true}, do: overdue}
@@ -505,6 +505,7 @@ rules:
   dpo.at_period_end: {article: Art. 9, when: {t: notice_effect, effect: at_period_end}, do: {take: {figure: end_of_period}}}
   dpo.at_exit_date: {article: Art. 9, when: {t: notice_effect, effect: at_exit_date}, do: {take: {figure: exit_date}}}
   dpo.postponed: {article: Art. 3, when: {t: notice_term, within_initial_term: postponed, day: {lt: {field: initial_end}}}, do: {take: {figure: initial_end}}}
+  dpo.after_last_day: {article: Art. 7, when: {t: last_day_call, after_last_day: true}, do: {take: {figure: days_to_last_day}}}
   dpo.prorata:
     article: Art. 7
     when:
@@ -832,10 +833,13 @@ def _catalogue(prefix: str, articles, parties, inputs: dict, immediate_by: str |
         "after_termination")
     for name, i in inputs.items():
         add(f"record_{name}", {"t": i["event"]}, "record")
-    add("amendment_term", {"t": "amendment", "touches_term": True},
+    add("amendment_term", {"t": "amendment", "sets_term": True},
         {"amend": {"diagnostic": "amendment_ineffective"}})
     add("amendment", {"t": "amendment"}, "amend")
     add("call", {"t": "call"}, "call")
+    add("basis_previous_year", {"t": "basis_year", "choice": "previous_year"},
+        {"take": {"figure": "year_before"}})
+    add("stand_in", {"t": "stand_in"}, {"take": {"figure": "latest_before"}})
     add("default", {"t": "standing", "overdue": {"gt": 0}, "standing": "current",
                     "daily_check": True}, "overdue")
     add("cured", {"t": "standing", "overdue": 0, "standing": "in_default"}, "cured")
@@ -868,6 +872,8 @@ def _catalogue(prefix: str, articles, parties, inputs: dict, immediate_by: str |
         {"take": {"figure": "exit_date"}})
     add("postponed", {"t": "notice_term", "within_initial_term": "postponed",
                       "day": {"lt": {"field": "initial_end"}}}, {"take": {"figure": "initial_end"}})
+    add("after_last_day", {"t": "last_day_call", "after_last_day": True},
+        {"take": {"figure": "days_to_last_day"}})
     add("prorata", {"t": "last_day_call", "expiry": False, "refund_unused": True, "prorata": "days",
                     "days_to_last_day": {"lt": {"field": "covered_days"}},
                     "any": [{"immediate": False}, {"refund_on_default": True}]},

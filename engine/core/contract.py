@@ -131,7 +131,11 @@ class Payment(Decision):
 class Amendment(Decision):
     t: ClassVar[str] = "amendment"
     terminated: bool = flag()
-    touches_term: bool = flag()
+    # what the amendment sets among the parameters no amendment changes in this engine (the term
+    # is fixed at the start, the call frequency by the file and overrides): the rules say which
+    # of them make it ineffective in part
+    sets_term: bool = flag()  # a `term.*` parameter
+    sets_call: bool = flag()  # `contribution.call`
 
 
 @attrs.frozen
@@ -233,10 +237,12 @@ class LastDay(Decision):
 # that fires names with `do: {take: {figure: ...}}`; no rule leaves the figure as it stands.
 
 
-def candidate(kind: str) -> Any:
-    """A figure a reading's rule may take."""
+def candidate(kind: str, optional: bool = False) -> Any:
+    """A figure a reading's rule may take (``optional``: None when there is no such figure; it
+    is then not posted, and taking it gives none)."""
+    check: Any = attrs.validators.instance_of(_TYPES[kind])
     return attrs.field(metadata={"kind": kind, "candidate": True},
-                       validator=attrs.validators.instance_of(_TYPES[kind]))
+                       validator=attrs.validators.optional(check) if optional else check)
 
 
 @attrs.frozen
@@ -292,6 +298,31 @@ class LastDayCall(Decision):
     refund_unused: bool = flag()
     refund_on_default: bool = flag()
     prorata: str = name()
+    # the period begins after the last day (a call made before the last day was known):
+    # `days_to_last_day` is then 0
+    after_last_day: bool = flag()
+
+
+@attrs.frozen
+class BasisYear(Decision):
+    """A call of calendar ``year`` reads its basis input (the amount's `basis`) for one year:
+    which."""
+
+    t: ClassVar[str] = "basis_year"
+    year: int = candidate(COUNT)  # the call's calendar year
+    year_before: int = candidate(COUNT)  # the year before it
+    choice: str = name()  # the value of the basis's `year` parameter on the call date
+
+
+@attrs.frozen
+class StandIn(Decision):
+    """A call whose basis year's value is not known on the call date: which known year's value
+    stands in for it (fixed at the call)."""
+
+    t: ClassVar[str] = "stand_in"
+    basis_year: int = count()
+    latest_before: int | None = candidate(COUNT, optional=True)  # the latest earlier year known
+    latest_known: int | None = candidate(COUNT, optional=True)  # the latest year known at all
 
 
 def candidates(cls: type[Decision]) -> tuple[str, ...]:
@@ -302,7 +333,7 @@ def candidates(cls: type[Decision]) -> tuple[str, ...]:
 DECISIONS: tuple[type[Decision], ...] = (
     Start, Terminate, PeriodEnd, CallDue, Standing, Payment, Amendment, Signed, Dispute,
     NoticeReceived, Notice, Displaced, Adjust, LastDay,
-    NoticePeriod, NoticeEffect, NoticeTerm, LastDayCall)
+    NoticePeriod, NoticeEffect, NoticeTerm, LastDayCall, BasisYear, StandIn)
 _FIELD_NAMES: dict[type, tuple[str, ...]] = {
     cls: tuple(a.name for a in attrs.fields(cls)) for cls in DECISIONS + (InputGiven,)}
 
@@ -435,7 +466,8 @@ ADJUST = Consequence("adjust", (Adjust,), AdjustArgs)
 NOTE = Consequence("note", (LastDay,), NoteArgs)
 DISPUTE = Consequence("dispute", (Dispute,), DisputeArgs, frozenset({"line", "court", "step"}))
 SIGNED = Consequence("signed", (Signed,))
-TAKE = Consequence("take", (NoticePeriod, NoticeEffect, NoticeTerm, LastDayCall), TakeArgs)
+TAKE = Consequence("take", (NoticePeriod, NoticeEffect, NoticeTerm, LastDayCall, BasisYear, StandIn),
+                   TakeArgs)
 
 CONSEQUENCES: tuple[Consequence, ...] = (
     STARTED, TERMINATED, EXPIRE, RENEW, AFTER_TERMINATION, RECORD, AMEND, CALL, OVERDUE, CURED,

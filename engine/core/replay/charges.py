@@ -90,13 +90,10 @@ def known_end(s: State) -> dt.date:
 
 
 def basis_year(ctx: Replay, year: int, p: P.Params) -> int | None:
-    """The year whose value is the basis of a call of calendar ``year``."""
+    """The year whose value is the basis of a call of calendar ``year``: the rules' reading
+    (engine/core/readings.py) of the basis's `year` parameter in force on the call date."""
     b = ctx.amount.basis
-    return None if b is None else _basis_year(b, year, p)
-
-
-def _basis_year(b: Any, year: int, p: P.Params) -> int:
-    return year - 1 if p[b.year_param] == "previous_year" else year
+    return None if b is None else ctx.readings.basis_year(year, p[b.year_param])
 
 
 def figures_of(s: State, c: Call, covered: int, p: P.Params, bump: str | None = None) -> _Figures:
@@ -109,7 +106,7 @@ def figures_of(s: State, c: Call, covered: int, p: P.Params, bump: str | None = 
     value = source = None
     status = "none"
     if b is not None:
-        byear = _basis_year(b, c.year, p)
+        byear = ctx.readings.basis_year(c.year, p[b.year_param])
         values = s.per_year.get(b.input, {})
         if byear in values:
             value, status, source = values[byear], "known", byear
@@ -151,11 +148,10 @@ def call(s: State, d: Decided) -> State:
     stand_in = None
     b = ctx.amount.basis
     if b is not None:
-        byear = _basis_year(b, period_first.year, p)
+        byear = ctx.readings.basis_year(period_first.year, p[b.year_param])
         values = s.per_year.get(b.input, {})
-        if byear not in values:
-            earlier = [k for k in values if k < byear]
-            stand_in = max(earlier) if earlier else None
+        if byear not in values:  # the rules say which known year stands in (none: unknown)
+            stand_in = ctx.readings.stand_in(byear, tuple(values))
     c = Call(period_first, period_last, today, covered,
              dates.days_between(period_first, period_last), s.current, stand_in)
     f = figures_of(s, c, covered, p)
@@ -247,20 +243,21 @@ def other_reading(s: State, c: Call, f: _Figures, p: P.Params, reading: Any) -> 
 
 def target_covered(s: State, c: Call) -> tuple[int, bool, bool]:
     """Covered days a call should now have; whether the last day's prorata cut them
-    (refund); whether the call is for a period after the last day. The rules say how many
-    days the call of the last day's period keeps (engine/core/readings.py)."""
+    (refund); whether the call is for a period after the last day, cut by the rules too. The
+    rules say how many days the call of the last day's period, or of a later one, keeps
+    (engine/core/readings.py)."""
     ruling = s.ruling
     if ruling is None or not ruling.refund_point:
         return c.covered_days, False, False
-    if c.first > ruling.last_day:
-        return 0, False, c.covered_days > 0
     if c.last >= ruling.last_day:
+        # a period after the last day (called before it was known) is asked too: 0 days to it
+        after = c.first > ruling.last_day
         kept = s.ctx.readings.days_kept(
             ruling.by, ruling.by == "expiry", ruling.immediate, c.covered_days,
-            dates.days_between(max(s.ctx.start, c.first), ruling.last_day),
-            params_on(s, ruling.last_day))
+            0 if after else dates.days_between(max(s.ctx.start, c.first), ruling.last_day),
+            params_on(s, ruling.last_day), after)
         if kept != c.covered_days:
-            return kept, True, False
+            return kept, not after, after
     return c.covered_days, False, False
 
 
