@@ -1,6 +1,8 @@
 """The readings a rules file owns (issue 14 item 2, engine/core/readings.py): when a notice ends (the
-working-day extension, the effect, the postponement within the initial term) and how many days
-the call of a termination's last day keeps (the refund). Each test edits one rule of a copy of a
+working-day extension, the effect, the postponement within the initial term), how many days
+the call of a termination's last day keeps (the refund) and that a period after it keeps none,
+which year's basis value a call reads and what stands in for it, which amendments the engine
+cannot apply. Each test edits one rule of a copy of a
 shipped rules file, in a temporary folder, and shows the answer change with no change to engine/
 and no parameter override: the rule, not Python, takes the reading."""
 from __future__ import annotations
@@ -56,7 +58,8 @@ def test_the_shipped_readings_are_rules_of_each_file():
     for rid in ("cdg62-demat", "cdg62-medecine", "cdg62-assurance"):
         rules = rulesfile.load(rulesfile.find(rid))
         taken = {rule.given.figure for rule in rules.rules.values() if rule.do.name == "take"}
-        assert taken == {"working_day", "end_of_period", "exit_date", "initial_end", "days_to_last_day"}, rid
+        assert taken == {"working_day", "end_of_period", "exit_date", "initial_end", "days_to_last_day",
+                         "year_before", "latest_before"}, rid
 
 
 # ---------------------------------------------------------------------------- working day
@@ -215,3 +218,108 @@ def test_a_rules_file_says_which_steps_open_and_close_an_amicable_attempt(tmp_pa
     path = edited(tmp_path, "cdg62-demat", "opens: opened, closes: referred}}", "opens: opened}}")
     _, tl = run(path, body)
     assert not [d for d in tl.diagnostics if d.code == "amicable_step_skipped"]
+
+
+# ---------------------------------------------------------------------------- basis year
+
+BASIS = "start: 2026-01-01\nmember: {agents: 1480}\nconsultations: {2025: 112, 2026: 300}\n"
+
+
+def test_a_rules_file_says_which_years_value_a_call_reads(tmp_path):
+    """cdg62-demat's band_basis previous_year: the 2026 call reads 2025's 112 consultations (band
+    2, 500.00). A copy whose basis rule takes the call's own year reads 2026's 300 (band 4,
+    2000.00), with the parameter unchanged."""
+    _, base = run("cdg62-demat", BASIS)
+    c = base.contribution(2026)
+    assert (c.band, c.due) == (2, Decimal("500.00"))
+    assert base.entries[1].detail["basis_year"] == 2025
+    path = edited(tmp_path, "cdg62-demat", "do: {take: {figure: year_before}}",
+                  "do: {take: {figure: year}}")
+    _, tl = run(path, BASIS)
+    c = tl.contribution(2026)
+    assert (c.band, c.due) == (4, Decimal("2000.00"))
+    assert tl.entries[1].detail["basis_year"] == 2026
+
+
+def test_without_the_basis_rule_the_parameter_changes_nothing(tmp_path):
+    """A copy whose basis rule holds for `same_year` only: previous_year then reads the call's
+    own year (the figure as it stands, no rule firing), as same_year does."""
+    path = edited(tmp_path, "cdg62-demat", "when: {t: basis_year, choice: previous_year}",
+                  "when: {t: basis_year, choice: same_year}")
+    _, tl = run(path, BASIS)
+    assert tl.contribution(2026).band == 4
+
+
+# ---------------------------------------------------------------------------- stand-in
+
+STAND_IN = "start: 2026-01-01\nmember: {agents: 1480}\nconsultations: {2023: 300, 2027: 40}\n"
+
+
+def test_a_rules_file_says_which_known_year_stands_in(tmp_path):
+    """2025's count (the 2026 call's basis) is not known; 2023's (300, band 4) and 2027's (40,
+    band 1) are. The shipped rule takes the latest earlier year, 2023 (2000.00, volume_estimated
+    naming 2023); a copy whose rule takes the latest year known stands 2027 in (250.00)."""
+    _, base = run("cdg62-demat", STAND_IN)
+    assert (base.contribution(2026).band, base.contribution(2026).due) == (4, Decimal("2000.00"))
+    first = next(d for d in base.diagnostics if d.code == "volume_estimated")
+    assert (first.values["stand_in"], first.values["basis_year"]) == (2023, 2025)
+    path = edited(tmp_path, "cdg62-demat", "do: {take: {figure: latest_before}}",
+                  "do: {take: {figure: latest_known}}")
+    _, tl = run(path, STAND_IN)
+    assert (tl.contribution(2026).band, tl.contribution(2026).due) == (1, Decimal("250.00"))
+    first = next(d for d in tl.diagnostics if d.code == "volume_estimated")
+    assert first.values["stand_in"] == 2027
+
+
+def test_a_rules_file_without_a_stand_in_calls_on_no_basis(tmp_path):
+    """A copy whose stand-in rule never holds: the 2026 call has no basis value (volume_unknown,
+    band 1), although 2023's count is known."""
+    path = edited(tmp_path, "cdg62-demat", "when: {t: stand_in}",
+                  "when: {t: stand_in, latest_before: {gt: {field: basis_year}}}")
+    _, tl = run(path, STAND_IN)
+    assert tl.contribution(2026).band == 1
+    assert [d.date for d in tl.diagnostics if d.code == "volume_unknown"][0] == D("2026-01-01")
+    assert not [d for d in tl.diagnostics if d.code == "volume_estimated" and d.date.year == 2026]
+
+
+# ---------------------------------------------------------------------------- amendments of the term
+
+def amendment(set_: str) -> str:
+    return DEMAT + f"  - {{date: 2027-02-01, type: amendment, ref: A1, effective: 2027-03-01, set: {set_}}}\n"
+
+
+def test_a_rules_file_says_which_amendments_are_ineffective(tmp_path):
+    """The engine posts what an amendment sets (`sets_term`, `sets_other`); the shipped rule flags
+    any that sets the term. A copy whose rule flags only an amendment that sets nothing else
+    leaves the one that also sets the payment term unflagged (its term part is still left out)."""
+    both = amendment("{term: {initial: P5Y}, contribution: {payment_term: P60D}}")
+    only = amendment("{term: {initial: P5Y}}")
+    for body in (both, only):
+        _, base = run("cdg62-demat", body)
+        assert [d.code for d in base.diagnostics].count("amendment_ineffective") == 1
+    path = edited(tmp_path, "cdg62-demat", "when: {t: amendment, sets_term: true}",
+                  "when: {t: amendment, sets_term: true, sets_other: false}")
+    _, tl = run(path, both)
+    assert "amendment_ineffective" not in [d.code for d in tl.diagnostics]
+    _, tl = run(path, only)
+    assert [d.code for d in tl.diagnostics].count("amendment_ineffective") == 1
+
+
+# ---------------------------------------------------------------------------- after the last day
+
+LATE = ("overrides: {contribution: {refund_unused: false}}\n" + DEMAT
+        + "  - {date: 2028-02-01, type: notice, by: member, received: {cdg: 2027-03-10, archives: 2027-03-10}}\n")
+
+
+def test_a_rules_file_says_a_period_after_the_last_day_is_owed_nothing(tmp_path):
+    """A member notice of 2027-03-10 (last day 2027-05-10) learned on 2028-02-01, after 2028 was
+    called; refund_unused false, so 2027 stays whole. The shipped rule cuts 2028 to no days; a
+    copy whose rule holds for the cdg's terminations only leaves it called in full."""
+    _, base = run("cdg62-demat", LATE)
+    assert base.termination.last_day == D("2027-05-10")
+    assert [(c.year, c.covered_days) for c in base.contributions] == [(2026, 365), (2027, 365), (2028, 0)]
+    path = edited(tmp_path, "cdg62-demat", "when: {t: last_day_call, after_last_day: true}",
+                  "when: {t: last_day_call, after_last_day: true, by: cdg}")
+    _, tl = run(path, LATE)
+    assert [(c.year, c.covered_days) for c in tl.contributions] == [(2026, 365), (2027, 365), (2028, 366)]
+    assert not [e for e in tl.entries if e.kind == "contribution_adjusted"]

@@ -131,11 +131,10 @@ class Payment(Decision):
 class Amendment(Decision):
     t: ClassVar[str] = "amendment"
     terminated: bool = flag()
-    # what the amendment sets among the parameters no amendment changes in this engine (the term
-    # is fixed at the start, the call frequency by the file and overrides): the rules say which
-    # of them make it ineffective in part
-    sets_term: bool = flag()  # a `term.*` parameter
-    sets_call: bool = flag()  # `contribution.call`
+    # what the amendment sets: the term (`term.*`, which the engine leaves out: the term is fixed
+    # at the start, docs/spec.md 5.9), and anything else; the rules say what to make of it
+    sets_term: bool = flag()
+    sets_other: bool = flag()
 
 
 @attrs.frozen

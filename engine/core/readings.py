@@ -60,13 +60,13 @@ class Readings:
         events (the loader checks it)."""
         value: Any = self.answers.get(decision, _MISSING)
         if value is not _MISSING:
-            return value  # type: ignore[no-any-return]
+            return value
         rule = self.decider.decide(decision.posted())
         value = None if rule == CATCH_ALL else getattr(decision, self.rules.rules[rule].given.figure)
         if len(self.answers) >= _MAX_ANSWERS:
             self.answers.clear()
         self.answers[decision] = value
-        return value  # type: ignore[no-any-return]
+        return value
 
     def basis_year(self, year: int, choice: str) -> int:
         """The year whose basis value a call of calendar ``year`` reads (``choice``: the value of

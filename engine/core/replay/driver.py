@@ -261,7 +261,7 @@ _EVENTS: dict[str, Callable[[State, Any], State]] = {
     "payment": lambda s, e: ask(s, C.Payment(terminated=s.terminated), e)[0],
     "amendment": lambda s, e: ask(
         s, C.Amendment(terminated=s.terminated, sets_term="term" in e.set,
-                       sets_call="call" in e.set.get("contribution", ())), e)[0],
+                       sets_other=any(k != "term" for k in e.set)), e)[0],
     "dispute": lambda s, e: ask(
         s, C.Dispute(terminated=s.terminated, step=e.step, amicable_open=s.amicable_attempt), e)[0],
     "signed": lambda s, e: ask(s, C.Signed(terminated=s.terminated), e)[0],
