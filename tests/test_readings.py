@@ -323,3 +323,32 @@ def test_a_rules_file_says_a_period_after_the_last_day_is_owed_nothing(tmp_path)
     _, tl = run(path, LATE)
     assert [(c.year, c.covered_days) for c in tl.contributions] == [(2026, 365), (2027, 365), (2028, 366)]
     assert not [e for e in tl.entries if e.kind == "contribution_adjusted"]
+
+
+def test_a_rules_file_says_no_period_after_the_last_day_is_called(tmp_path):
+    """The `call` decision posts `after_last_day` (the period begins after the last day known on
+    the call date). With the shipped rules the convention terminates the day after its last day,
+    before that day's call; so take a copy of the base whose termination rule fires for the cdg's
+    notices only: the member's notice (last day 2027-05-10) still stops the calls, by the `call`
+    rule (`after_last_day: false`), and 2028 is not called. Edit that one rule (`when: {t: call}`)
+    and 2028 is called, for the no days it covers."""
+    base = Path(rulesfile.find_base("base")).read_text(encoding="utf-8")
+    no_termination = base.replace("    when: {t: terminate}\n", "    when: {t: terminate, by: cdg}\n")
+    assert no_termination != base
+
+    def copy(folder: str, base_text: str) -> str:
+        (tmp_path / folder).mkdir()
+        (tmp_path / folder / "my-base.yaml").write_text(base_text, encoding="utf-8")
+        path = tmp_path / folder / "cdg62-demat-copy.yaml"
+        path.write_text(shipped("cdg62-demat").replace("extends: base\n", "extends: my-base.yaml\n"),
+                        encoding="utf-8")
+        return str(path)
+
+    _, tl = run(copy("a", no_termination), demat_notice("2027-03-10"))
+    assert not [e for e in tl.entries if e.kind == "terminated"]
+    assert [(c.year, c.covered_days) for c in tl.contributions] == [(2026, 365), (2027, 130)]
+    called = no_termination.replace("    when: {t: call, after_last_day: false}\n", "    when: {t: call}\n")
+    assert called != no_termination
+    _, tl = run(copy("b", called), demat_notice("2027-03-10"))
+    assert [(c.year, c.covered_days, c.due) for c in tl.contributions] == [
+        (2026, 365, Decimal("500.00")), (2027, 130, Decimal("178.08")), (2028, 0, Decimal("0.00"))]

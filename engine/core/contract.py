@@ -107,6 +107,9 @@ class CallDue(Decision):
     """A calendar period's call (its first day, or the start day)."""
 
     t: ClassVar[str] = "call"
+    # the period begins after the last day known on the call date (the ruling notice's, or the
+    # expiry's): it would cover no day
+    after_last_day: bool = flag()
 
 
 @attrs.frozen

@@ -137,14 +137,20 @@ def figures_of(s: State, c: Call, covered: int, p: P.Params, bump: str | None = 
     return f
 
 
+def after_last_day(s: State) -> bool:
+    """Whether today's call is of a period that begins after the last day known now (the
+    ``call`` decision posts it: the rules say whether such a period is called)."""
+    period_first, _ = calendar.call_period(s.today, s.ctx.base.contribution("call"))
+    return max(s.ctx.start, period_first) > known_end(s)
+
+
 def call(s: State, d: Decided) -> State:
     ctx, today = s.ctx, s.today
     p = params_on(s, today)
     # The call frequency is the rules file's (and the overrides'): an amendment cannot change it.
     period_first, period_last = calendar.call_period(today, ctx.base.contribution("call"))
+    # a period after the last day known now covers no day (called only if a rule says so)
     covered = dates.days_between(max(ctx.start, period_first), min(period_last, known_end(s)))
-    if covered <= 0:
-        return s
     stand_in = None
     b = ctx.amount.basis
     if b is not None:

@@ -219,7 +219,7 @@ def _item_period_end(s: State, k: int) -> State:
 def _item_call(s: State, first: dt.date) -> State:
     if s.terminated:
         return s
-    return ask(s, C.CallDue(), first)[0]
+    return ask(s, C.CallDue(after_last_day=charges.after_last_day(s)), first)[0]
 
 
 def _item_check(s: State, _: Any) -> State:
