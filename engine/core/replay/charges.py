@@ -273,7 +273,7 @@ def _reads(ctx: Replay, c: Call, p: P.Params, read: tuple[str, int]) -> bool:
     b = ctx.amount.basis
     if b is None or b.input != read[0]:
         return False
-    return read[1] == _basis_year(b, c.year, p) or read[1] == c.stand_in
+    return read[1] == ctx.readings.basis_year(c.year, p[b.year_param]) or read[1] == c.stand_in
 
 
 def reconcile(s: State, read: tuple[str, int] | None = None) -> State:
