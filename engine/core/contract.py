@@ -417,7 +417,7 @@ class DisputeArgs:
     closes: str | None = _arg(DISPUTE_STEPS)
 
 
-@attrs.frozen
+@attrs.frozen(cache_hash=True)  # looked up in the replay's handler table for every decision
 class Consequence:
     """What a rule's ``do`` may name: the class of its arguments (their kinds in its fields'
     metadata), the decision events it can carry out (:class:`InputGiven`: any input's event),

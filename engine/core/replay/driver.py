@@ -83,7 +83,8 @@ class Replay:
         rule = self.decider.decide(decision.posted())
         if rule == CATCH_ALL:
             return s, None
-        handler, given, do = self.dispatch[rule]
+        given, do = self.dispatch[rule]
+        handler = HANDLERS.get(do)
         if handler is None:  # the contract fits a reading's rules to its own events only
             raise TypeError(f"rule {rule} decides a reading, not a consequence")
         return handler(s, Decided(rule, given, payload)), do
@@ -291,13 +292,14 @@ HANDLERS: dict[C.Consequence, Consequence] = C.handlers({
 _dispatches: dict[int, tuple[Any, dict]] = {}
 
 
-def _dispatch(rules: Any) -> dict[str, tuple[Consequence | None, Any, C.Consequence]]:
-    """Each rule's consequence handler (None for a reading's rule: its decision is asked by
-    engine/core/readings.py, never here), its typed arguments and its consequence, by rule id: made once per rules object (rules files are loaded once and kept, engine/conventions/rulesfile.py;
-    the table keeps the object alive, so that its id is not reused)."""
+def _dispatch(rules: Any) -> dict[str, tuple[Any, C.Consequence]]:
+    """Each rule's typed arguments and its consequence, by rule id: made once per rules object
+    (rules files are loaded once and kept, engine/conventions/rulesfile.py; the table keeps the
+    object alive, so that its id is not reused). The handler is looked up in ``HANDLERS`` on each
+    decision (a test may replace one)."""
     hit = _dispatches.get(id(rules))
     if hit is None or hit[0] is not rules:
-        table = {r.id: (HANDLERS.get(r.do), r.given, r.do) for r in rules.rules.values()}
+        table = {r.id: (r.given, r.do) for r in rules.rules.values()}
         hit = _dispatches[id(rules)] = (rules, table)
     return hit[1]
 
