@@ -294,7 +294,7 @@ def check_scenario(scenario: Scenario, path: str = "") -> Checked:
     """Replay ``scenario`` and compare it with its ``expect:`` block."""
     if not scenario.expect:
         return Checked(path, "skip")
-    problems = expect_mod.failures(replay(scenario), scenario.expect)
+    problems = expect_mod.check(replay(scenario), scenario)
     return Checked(path, "fail" if problems else "ok", tuple(problems))
 
 

@@ -241,11 +241,63 @@ def _contribution_key(key: Any, kline: int, where: str) -> int | dt.date:
     return read_year(Node("scalar", key, kline, str(key)), where)
 
 
-def _expect(v: Node, rules: rulesfile.RulesFile) -> dict:
-    f = read_fields(v, "expect", (), ("termination", "contributions", "states", "diagnostics"))
+STANDINGS = ("current", "in_default")
+# What `expect: states` may check of a period, beside its state: the keys of a period in the JSON
+# timeline (docs/spec.md 6). A state a rules file declares (docs/spec.md 10, such as `suspended`)
+# is a true/false key of its periods, checked the same way (see period_keys).
+PERIOD_KEYS = ("state", "standing", "notice")
+
+
+def period_keys(rules: rulesfile.RulesFile) -> tuple[str, ...]:
+    """The keys `expect: states` accepts for a period of this convention: the engine's, then the
+    states the rules file declares (none before the v3 format: the attribute is then absent)."""
+    declared = getattr(rules, "states", None) or ()
+    return PERIOD_KEYS + tuple(str(name) for name in declared if str(name) not in PERIOD_KEYS)
+
+
+def _codes(v: Node, where: str, lines: dict[str, int]) -> Any:
+    """`expect: entries` or `diagnostics`: a list of codes (each at least once), or by code
+    `CODE: N` (exactly N times) or `CODE: [DATE, ...]` (exactly on these dates, a date listed
+    once per occurrence)."""
+    name = where.removeprefix("expect: ")
+    if v.kind == "seq":
+        codes = []
+        for item in v.value:
+            code = read_text(item, where)
+            if not CODE.match(code):
+                raise ReadError(item.line, f'{where}: "{short(code)}" is not a code such as payment_overdue')
+            codes.append(code)
+            lines.setdefault(f"{name}.{code}", item.line)
+        return codes
+    if v.kind != "map":
+        raise ReadError(v.line, f"{where}: expected a list of codes, or a mapping CODE: number of "
+                                f"times or CODE: [DATE, ...], got {describe(v)}")
     out: dict[str, Any] = {}
+    for key, item in v.value.items():
+        kline = v.key_lines[key]
+        code = str(key)
+        if not isinstance(key, str) or not CODE.match(code):
+            raise ReadError(kline, f'{where}: "{short(code)}" is not a code such as payment_overdue')
+        w = f"{where} {code}"
+        if item.kind == "seq":
+            out[code] = tuple(sorted(read_date(d, w) for d in item.value))
+        elif item.kind == "scalar" and type(item.value) is int:
+            out[code] = read_int(item, w, 0, MAX_COUNT)
+        else:
+            raise ReadError(item.line, f"{w}: expected a number of times (0, 1, 2...) or a list of "
+                                       f"dates, got {describe(item)}")
+        lines[f"{name}.{code}"] = kline
+    return out
+
+
+def _expect(v: Node, rules: rulesfile.RulesFile) -> tuple[dict, dict[str, int]]:
+    """The expectations, and the line of each (by the name `failures` reports it under)."""
+    f = read_fields(v, "expect", (), ("termination", "contributions", "states", "entries", "diagnostics"))
+    out: dict[str, Any] = {}
+    lines: dict[str, int] = {}
     if "termination" in f:
         tv = f["termination"]
+        lines["termination"] = tv.line
         if tv.kind == "scalar" and tv.value is None:
             out["termination"] = None
         else:
@@ -260,6 +312,8 @@ def _expect(v: Node, rules: rulesfile.RulesFile) -> dict:
                 term["last_day"] = read_date(t["last_day"], f"{w}: last_day")
             if "immediate" in t:
                 term["immediate"] = read_bool(t["immediate"], f"{w}: immediate")
+            for key in term:
+                lines[f"termination.{key}"] = t[key].line
             out["termination"] = term
     if "contributions" in f:
         cv = f["contributions"]
@@ -278,8 +332,10 @@ def _expect(v: Node, rules: rulesfile.RulesFile) -> dict:
             w = f"expect: contributions {k}"
             c = read_fields(item, w, (), allowed)
             row: dict[str, Any] = {}
+            lines[f"contributions.{k}"] = kline
             for name, x in c.items():
                 what = f"{w}: {name}"
+                lines[f"contributions.{k}.{name}"] = x.line
                 if name in figures:
                     row[name] = _ROW_READERS[figures[name]](x, what)
                 elif name in ("annual", "due", "paid"):
@@ -300,26 +356,36 @@ def _expect(v: Node, rules: rulesfile.RulesFile) -> dict:
         sv = f["states"]
         if sv.kind != "map":
             raise ReadError(sv.line, f"expect: states: expected a mapping date: state, got {describe(sv)}")
-        states: dict[dt.date, str] = {}
+        keys = period_keys(rules)
+        states: dict[dt.date, Any] = {}
         for key, item in sv.value.items():
             kline = sv.key_lines[key]
             day = read_date(Node("scalar", key, kline, str(key)), "expect: states")
             if day in states:
                 raise ReadError(kline, f"expect: states: {day} is given twice")
-            states[day] = read_choice(item, f"expect: states {day}", STATES)
+            w = f"expect: states {day}"
+            lines[f"states.{day}"] = kline
+            if item.kind != "map":  # the short form: the state alone
+                states[day] = read_choice(item, w, STATES)
+                continue
+            p = read_fields(item, w, (), keys)
+            if not p:
+                raise ReadError(item.line, f"{w}: expected at least one of {', '.join(keys)}")
+            period: dict[str, Any] = {}
+            for name, x in p.items():
+                lines[f"states.{day}.{name}"] = x.line
+                if name == "state":
+                    period[name] = read_choice(x, f"{w}: state", STATES)
+                elif name == "standing":
+                    period[name] = read_choice(x, f"{w}: standing", STANDINGS)
+                else:
+                    period[name] = read_bool(x, f"{w}: {name}")
+            states[day] = period
         out["states"] = states
-    if "diagnostics" in f:
-        dv = f["diagnostics"]
-        if dv.kind != "seq":
-            raise ReadError(dv.line, f"expect: diagnostics: expected a list of codes, got {describe(dv)}")
-        codes = []
-        for item in dv.value:
-            code = read_text(item, "expect: diagnostics")
-            if not CODE.match(code):
-                raise ReadError(item.line, f'expect: diagnostics: "{short(code)}" is not a diagnostic code such as volume_estimated')
-            codes.append(code)
-        out["diagnostics"] = codes
-    return out
+    for kind in ("entries", "diagnostics"):
+        if kind in f:
+            out[kind] = _codes(f[kind], f"expect: {kind}", lines)
+    return out, lines
 
 
 # --------------------------------------------------------------------------- scenario
@@ -402,9 +468,10 @@ def _scenario(root: Node, source: str, base_dir: str | None) -> Scenario:
         events = [_event(item, i, rules, base) for i, item in enumerate(ev.value)]
 
     expect: dict = {}
+    expect_lines: dict[str, int] = {}
     xv = f.get("expect")
     if xv is not None and not (xv.kind == "scalar" and xv.value is None):
-        expect = _expect(xv, rules)
+        expect, expect_lines = _expect(xv, rules)
 
     return Scenario(
         convention=ref,
@@ -416,6 +483,7 @@ def _scenario(root: Node, source: str, base_dir: str | None) -> Scenario:
         overrides=overrides,
         events=tuple(events),
         expect=expect,
+        expect_lines=expect_lines,
         source=source,
         rules_path=rules_path,
         rules=rules,

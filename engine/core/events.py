@@ -128,6 +128,9 @@ class Scenario:
     overrides: Mapping[str, Any] = attrs.field(factory=dict, converter=freeze)
     events: tuple[Event, ...] = ()
     expect: Mapping[str, Any] = attrs.field(factory=dict, converter=freeze)
+    # The line of each expectation in the file, by the name a failure reports it under
+    # (``termination.last_day``...), for `convention check`'s FILE:LINE; not part of the value.
+    expect_lines: Mapping[str, int] = attrs.field(factory=dict, converter=freeze, eq=False, repr=False)
     source: str = "<scenario>"
     rules_path: str | None = None  # resolved rules file, set by the loader
     # The loaded rules file (engine/conventions/rulesfile.py), set by the loader: the replay reads
