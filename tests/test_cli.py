@@ -101,6 +101,29 @@ def test_check_counts_and_fails(tmp_path, capsys):
     assert "expected 999.00, got 1000.00" in out and out.splitlines()[-1] == "0 passed, 1 failed"
 
 
+def test_folders_skip_their_rules_files_silently(tmp_path, capsys):
+    """docs/cli.md, "Folders": check, batch and deadlines DIR leave a folder's rules files out
+    without a word; a rules file named on the command line is read as a scenario."""
+    import shutil
+
+    for name in ("dpo-rules.yaml", "dpo-scenario.yaml"):
+        shutil.copy(ROOT / "docs" / "examples" / name, tmp_path / name)
+    shutil.copy(ROOT / "rules" / "base.yaml", tmp_path / "base.yaml")
+    assert cli.main(["check", str(tmp_path)]) == 0
+    out, err = capsys.readouterr()
+    assert out.splitlines() == [f"ok   {tmp_path / 'dpo-scenario.yaml'}", "1 passed, 0 failed"]
+    assert err == ""
+    assert cli.main(["batch", str(tmp_path)]) == 0
+    out, err = capsys.readouterr()
+    assert [line.split(",")[0] for line in out.splitlines()[1:]] == [str(tmp_path / "dpo-scenario.yaml")]
+    assert err == ""
+    assert cli.main(["deadlines", str(tmp_path), "--as-of", "2026-06-01"]) == 0
+    out, err = capsys.readouterr()
+    assert "Saint-Exemple" in out and err == ""
+    assert cli.main(["check", str(tmp_path / "dpo-rules.yaml")]) == 2
+    assert "unknown key 'rules_format'" in capsys.readouterr().err
+
+
 def test_rules_catalogue_lists_articles(capsys):
     assert cli.main(["rules", "cdg62-demat"]) == 0
     out = capsys.readouterr().out

@@ -156,6 +156,22 @@ def test_complete_scenario_example_loads_and_passes_its_expectations():
     assert failures(engine.replay(s), s.expect) == []
 
 
+# ---------------------------------------------------------------------------- the mechanics table
+
+
+def test_the_mechanics_table_lists_every_parameter_the_engine_reads():
+    """docs/rules-format.md's table of the parameters the engine reads itself has a row for each
+    (it once lacked contribution.refund_on_default), and none that the engine does not read."""
+    from engine.core import params
+
+    text = (DOCS / "rules-format.md").read_text(encoding="utf-8")
+    section = text.split("### The mechanics: parameters the engine reads itself", 1)[1].split("\n### ", 1)[0]
+    rows = set(re.findall(r"^\| `([a-z_.<>]+)` \|", section, re.M))
+    engine_reads = {p.replace(".member", ".<party>").replace(".cdg", ".<party>")
+                    for p in params.Schema(("member", "cdg"), ("member", "cdg"), {}).defaults}
+    assert rows == engine_reads
+
+
 # ---------------------------------------------------------------------------- links
 
 _LINK = re.compile(r"\]\(([^)#\s]+)(#[^)\s]*)?\)")

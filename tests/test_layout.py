@@ -18,6 +18,7 @@ MOVED = {
     "deadlines": "engine.answers.deadlines", "whatif": "engine.answers.whatif",
     "batch": "engine.answers.batch", "report": "engine.present.report",
     "timeline": "engine.core.timeline", "events": "engine.core.events",
+    "catalogue_doc": "engine.present.catalogue_doc",
 }
 
 
@@ -39,6 +40,24 @@ def test_the_old_documented_names_are_the_new_ones():
     from engine.answers.deadlines import deadlines as new_deadlines
     from engine.conventions.loader import load_event as new_load_event
     assert load_event is new_load_event and deadlines is new_deadlines
+
+
+def test_the_old_catalogue_doc_command_still_runs(tmp_path):
+    """`python -m engine.catalogue_doc` (the path before issue 14) still makes the page of a
+    user's rules file, naming that file as its source, and says where the command moved."""
+    import subprocess
+
+    r = subprocess.run([sys.executable, "-m", "engine.catalogue_doc", "docs/examples/dpo-rules.yaml"],
+                       cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0
+    assert "from docs/examples/dpo-rules.yaml." in r.stdout and "rules/dpo-rules.yaml" not in r.stdout
+    assert "`convention rules docs/examples/dpo-rules.yaml`" in r.stdout
+    assert r.stderr == ("catalogue_doc: `python -m engine.catalogue_doc` is deprecated: "
+                        "run `python -m engine.present.catalogue_doc`\n")
+    r = subprocess.run([sys.executable, "-m", "engine.catalogue_doc", "--write", str(tmp_path)],
+                       cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0 and (tmp_path / "rules" / "cdg62-demat.md").read_text(encoding="utf-8") == \
+        (ROOT / "docs" / "rules" / "cdg62-demat.md").read_text(encoding="utf-8")
 
 
 def test_the_top_of_the_package_holds_only_faces_and_shims():
