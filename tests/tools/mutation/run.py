@@ -8,7 +8,9 @@ Every mutant is one small change a mistaken edit could make:
 
 - Python modules: a comparison moved across its boundary (``<`` to ``<=``, ``<=`` to ``<``,
   ``>`` to ``>=``, ``>=`` to ``>``, ``==`` to ``!=``, ``!=`` to ``==``), ``and`` swapped with
-  ``or``, an integer constant plus or minus one, ``ROUND_HALF_UP`` made ``ROUND_HALF_EVEN``;
+  ``or``, an integer constant plus or minus one, ``ROUND_HALF_UP`` made ``ROUND_HALF_EVEN``, a
+  name a comparison tests renamed (``op in ("sum", "min")`` to ``op in ("sum", "min_renamed")``:
+  an operation, a kind or a choice the code dispatches on);
 - rules files: ``true`` swapped with ``false`` (a parameter, a `when`, a `do` argument), ``lt``
   with ``lte`` and ``gt`` with ``gte`` in a `when`, two adjacent rules that can fire on the same
   decision swapped (priority is the file's order), a parameter value changed (a number or a
@@ -56,16 +58,18 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[3]
 
 PY_MODULES = tuple(f"engine/{m}.py" for m in (
-    "replay/agenda", "replay/driver", "replay/term", "replay/charges", "replay/standing",
-    "replay/disputes", "calendar", "ledger", "formula", "conditions", "params", "rulesfile", "deadlines",
-    "dates", "money"))
+    "core/replay/agenda", "core/replay/driver", "core/replay/term", "core/replay/charges",
+    "core/replay/standing", "core/replay/disputes", "core/calendar", "core/ledger", "core/formula",
+    "core/conditions", "core/params", "core/contract", "core/readings", "conventions/rulesfile",
+    "answers/deadlines", "core/dates", "core/money"))
 RULES_FILES = ("rules/base.yaml", "rules/cdg62-demat.yaml", "rules/cdg62-medecine.yaml",
                "rules/cdg62-assurance.yaml")
 DEFAULT_FILES = PY_MODULES + RULES_FILES
 
 # The fast subset, in the order it runs (-x stops at the first failure).
-SUBSET = ("tests/test_decisions.py", "tests/test_scenarios.py", "tests/test_regressions.py",
-          "tests/test_mutants.py", "tests/test_generality.py", "tests/test_differential.py")
+SUBSET = ("tests/test_operations.py", "tests/test_decisions.py", "tests/test_scenarios.py",
+          "tests/test_regressions.py", "tests/test_mutants.py", "tests/test_generality.py",
+          "tests/test_differential.py")
 K = "not generated"  # test_generality's drawn rules files are slow and find little here
 
 EQUIVALENT = Path(__file__).with_name("equivalent.txt")
@@ -141,6 +145,18 @@ def python_mutants(rel: str, text: str) -> list[Mutant]:
         out.append(Mutant(rel, row, col + 1, kind, tok.string, after, starts[row - 1] + col,
                           starts[erow - 1] + ecol, after if replacement is None else replacement))
 
+    # the names a comparison tests (`op == "min"`, `op in ("sum", "min")`): an operation, a
+    # kind or a choice the code dispatches on, renamed as a slip of the pen would
+    named: set[tuple[int, int]] = set()
+    for node in ast.walk(ast.parse(text)):
+        if isinstance(node, ast.Compare):
+            for operand in [node.left, *node.comparators]:
+                items = operand.elts if isinstance(operand, (ast.Tuple, ast.List, ast.Set)) else [operand]
+                for x in items:
+                    if isinstance(x, ast.Constant) and isinstance(x.value, str) and x.value.isidentifier():
+                        # ast columns count UTF-8 bytes, tokenize's characters
+                        col = len(lines[x.lineno - 1].encode("utf-8")[:x.col_offset].decode("utf-8"))
+                        named.add((x.lineno, col))
     for tok in tokenize.generate_tokens(io.StringIO(text).readline):
         line = lines[tok.start[0] - 1] if tok.start[0] <= len(lines) else ""
         if "pragma: no cover" in line:
@@ -153,6 +169,9 @@ def python_mutants(rel: str, text: str) -> list[Mutant]:
             if not line.lstrip().startswith(("from ", "import ")):
                 # decimal's rounding modes are their own names as strings: no import needed
                 add(tok, "rounding", "ROUND_HALF_EVEN", '"ROUND_HALF_EVEN"')
+        elif tok.type == tokenize.STRING and tok.start in named:
+            quote = tok.string[-1]
+            add(tok, "name", f"{tok.string[:-1]}_renamed{quote}")
         elif tok.type == tokenize.NUMBER:
             try:
                 v = ast.literal_eval(tok.string)
