@@ -128,10 +128,15 @@ def test_a_constant_is_read_exactly():
     ({"max": 1}, ("max",), "`max` takes a list of at least two formulas"),
     ({"sum": [1, {"param": "column"}]}, ("sum", 1), "expected a number, this gives a name"),
     ({"min": [1, 2], "of": 3}, ("of",), "`min` takes min"),
+    ({"min": [1, 2], "of": 3, "at": 4}, ("at",), "`min` takes min"),   # the first unknown key, sorted
     ({"round": {"param": "grid"}}, ("round",), "expected a number, this gives a list"),
     ({"bracket": 3}, (), "`bracket` needs `bounds`"),
     ({"bracket": 3, "bounds": 4}, ("bounds",), "expected a list, this gives a number"),
     ({"threshold": 3, "upto": 4, "names": ["a"]}, ("names",), "`names` takes two names"),
+    ({"threshold": 3, "upto": 4, "names": ["a", ""]}, ("names",), "`names` takes two names"),
+    ({"threshold": 3, "upto": 4, "names": ["a", 2]}, ("names",), "`names` takes two names"),
+    ({"select": {"param": "column"}, "cases": ["large"]}, ("cases",), "`cases` maps each name to a formula"),
+    ({"select": {"param": "column"}, "cases": {}}, ("cases",), "`cases` maps each name to a formula"),
     ({"select": {"param": "rate"}, "cases": {"a": 1}}, ("select",), "expected a name, this gives a number"),
     ({"select": {"threshold": 1, "upto": 2, "names": ["a", "b"]}, "cases": {"a": 1}}, ("cases",),
      "no case for 'b'"),
@@ -154,6 +159,14 @@ def test_each_operation_refuses_what_it_cannot_compute(expr, where, message):
 
 
 # ============================================================================ the consequences
+
+
+def test_a_rule_tests_only_the_fields_a_decision_posts():
+    """An input's event posts its type as `t` (not a field `event`); an adjustment posts its row
+    figures flat (not a field `figures`): neither name is a field a `when` may test."""
+    assert C.fields_of(C.InputGiven) == ("terminated", "year")
+    assert C.fields_of(C.Adjust) == ("refund", "beyond_last_day")
+    assert "event" not in C.ALL_FIELDS and "figures" not in C.ALL_FIELDS and "t" in C.ALL_FIELDS
 
 # cdg62-demat, 400 agents (column `large`), the 2025 count 120 (band 2: 500.00 a year), called
 # on 1 January, due 30 days later (2026-01-31). A member's notice is owed to the cdg and the
